@@ -1,0 +1,11 @@
+DROP TABLE medication_request;
+DROP TABLE immunization;
+DROP TABLE encounter_diagnosis;
+DROP TABLE encounter;
+DROP TABLE patient_telecom;
+DROP TABLE patient_address;
+DROP TABLE patient_name;
+DROP TABLE patient;
+DROP TABLE resource_coding;
+DROP TABLE resource_identifier;
+DROP TABLE resource_history;

@@ -1,0 +1,19 @@
+//! Server settings, from flags or the environment.
+
+use crate::store::db::Database;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub port: u16,
+    pub database: Database,
+    /// The path under which the FHIR API is served.
+    pub base_path: String,
+    /// Overrides the base URL derived from the request (behind a proxy).
+    pub base_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub pool_size: u32,
+    pub workers: usize,
+    pub default_count: i64,
+    pub max_count: i64,
+}

@@ -1,0 +1,19 @@
+//! vnfhir: a FHIR R4 (4.0.1) server for Vietnamese health-data exchange.
+//!
+//! Data flows one way through a request: [`rest`] parses and negotiates, [`fhir`] checks the
+//! resource (JSON syntax, the official R4 JSON schema, the fhir-sdk R4B model), and [`store`]
+//! writes history and the relational projection in one database transaction. Reads return
+//! the stored JSON as it was written.
+//!
+//! - [`fhir`]: parsing and structural checks, FHIR dates, Vietnamese text folding,
+//!   OperationOutcome.
+//! - [`store`]: diesel over SQLite or PostgreSQL (one `MultiConnection` code path), the
+//!   history table, and one projection module per resource type.
+//! - [`rest`]: the actix-web application and the CapabilityStatement.
+//! - [`bench`]: the HTTP load tool behind `vnfhir bench`.
+
+pub mod bench;
+pub mod config;
+pub mod fhir;
+pub mod rest;
+pub mod store;

@@ -1,0 +1,114 @@
+//! The `vnfhir` command line: `serve`, `migrate`, `bench`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use vnfhir::config::Config;
+use vnfhir::store::db::Database;
+use vnfhir::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "vnfhir",
+    version,
+    about = "FHIR R4 server for Vietnamese health data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the FHIR server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Drive a running server over HTTP: creates, reads and updates.
+    Bench(vnfhir::bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct DatabaseArg {
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB
+    #[arg(
+        long = "database",
+        env = "DATABASE_URL",
+        default_value = "sqlite://vnfhir.db"
+    )]
+    url: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, env = "VNFHIR_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// 0 picks a free port (printed on start-up).
+    #[arg(long, env = "VNFHIR_PORT", default_value_t = 8080)]
+    port: u16,
+    #[command(flatten)]
+    database: DatabaseArg,
+    /// Public base URL when behind a proxy (default: derived from each request).
+    #[arg(long, env = "VNFHIR_BASE_URL")]
+    base_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "VNFHIR_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Database connections in the pool.
+    #[arg(long, env = "VNFHIR_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "VNFHIR_WORKERS")]
+    workers: Option<usize>,
+    /// Page size when a client gives no `_count`.
+    #[arg(long, env = "VNFHIR_DEFAULT_COUNT", default_value_t = 20)]
+    default_count: i64,
+    /// Largest `_count` honoured; larger requests are cut to it.
+    #[arg(long, env = "VNFHIR_MAX_COUNT", default_value_t = 1000)]
+    max_count: i64,
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = Config {
+        bind: args.bind,
+        port: args.port,
+        database: Database::parse(&args.database.url)?,
+        base_path: "/fhir".into(),
+        base_url: args.base_url,
+        max_body_bytes: args.max_body_bytes,
+        pool_size: args.pool_size,
+        workers: args
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+        default_count: args.default_count,
+        max_count: args.max_count,
+    };
+    actix_web::rt::System::new().block_on(vnfhir::rest::serve(config))
+}
+
+fn migrate(url: &str) -> Result<(), String> {
+    let store = Store::open(&Database::parse(url)?, 1)?;
+    let applied = store.migrate()?;
+    println!("applied {applied} migration(s)");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let result = match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate { database } => migrate(&database.url),
+        Command::Bench(args) => vnfhir::bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("vnfhir: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

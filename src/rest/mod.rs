@@ -1,0 +1,95 @@
+//! The actix-web application: routes, shared state and server start-up.
+
+pub mod capability;
+pub mod error;
+pub mod handlers;
+pub mod negotiation;
+
+use actix_web::{web, App, HttpRequest, HttpServer};
+
+use crate::config::Config;
+use crate::fhir::schema::SchemaSet;
+use crate::store::projection::PROJECTIONS;
+use crate::store::Store;
+
+pub struct AppState {
+    pub store: Store,
+    pub schemas: SchemaSet,
+    pub config: Config,
+}
+
+impl AppState {
+    /// The server's FHIR base URL as clients reach it.
+    pub fn base_url(&self, req: &HttpRequest) -> String {
+        if let Some(base) = &self.config.base_url {
+            return base.trim_end_matches('/').to_string();
+        }
+        let info = req.connection_info();
+        format!(
+            "{}://{}{}",
+            info.scheme(),
+            info.host(),
+            self.config.base_path
+        )
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
+    use handlers::*;
+    cfg.service(
+        web::scope(base_path)
+            .route("/metadata", web::get().to(capability::metadata))
+            .route("/_history", web::get().to(history_system))
+            .service(
+                web::resource("/{type}")
+                    .route(web::post().to(create))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .route("/{type}/_history", web::get().to(history_type))
+            .service(
+                web::resource("/{type}/{id}")
+                    .route(web::get().to(read))
+                    .route(web::put().to(update))
+                    .route(web::delete().to(delete))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .route("/{type}/{id}/_history", web::get().to(history_instance))
+            .route("/{type}/{id}/_history/{vid}", web::get().to(vread))
+            .default_service(web::to(not_found)),
+    )
+    .default_service(web::to(not_found));
+}
+
+/// Opens the store, migrates it and serves until stopped.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let store = Store::open(&config.database, config.pool_size)?;
+    let applied = store.migrate()?;
+    if applied > 0 {
+        log::info!("applied {applied} migration(s)");
+    }
+    let types: Vec<&'static str> = PROJECTIONS.iter().map(|p| p.resource_type()).collect();
+    let schemas = SchemaSet::compile(&types)?;
+    let bind = (config.bind.clone(), config.port);
+    let workers = config.workers;
+    let base_path = config.base_path.clone();
+    let announced = base_path.clone();
+    let state = web::Data::new(AppState {
+        store,
+        schemas,
+        config,
+    });
+    let server = HttpServer::new(move || {
+        let base_path = base_path.clone();
+        App::new()
+            .app_data(state.clone())
+            .configure(move |cfg| routes(cfg, &base_path))
+    })
+    .workers(workers)
+    .bind(bind)
+    .map_err(|e| format!("cannot bind: {e}"))?;
+    for addr in server.addrs() {
+        // Tests and scripts read this line to find an ephemeral port.
+        println!("vnfhir listening on http://{addr}{announced}");
+    }
+    server.run().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,501 @@
+//! The store: one API over SQLite and PostgreSQL.
+//!
+//! A write is one database transaction: the history row, then the projection (typed row and
+//! child rows). The unique key `(resource_type, id, version_id)` of `resource_history` is the
+//! optimistic lock: of two writers of the same next version, one commits and the other gets a
+//! unique violation, which becomes 412 under `If-Match` and a retry otherwise.
+
+pub mod db;
+pub mod projection;
+pub mod schema;
+
+use std::sync::Mutex;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::{Map, Value};
+
+use crate::fhir::datetime;
+use db::{Database, DbConnection, Pool};
+use projection::{Projection, RowMeta};
+use schema::resource_history;
+
+/// Who is asking, for which facility, under which request id. Authorization, per-facility
+/// tenancy and audit hang off this without changing the store's signatures.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub caller: String,
+    pub facility: Option<String>,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn parse(text: &str) -> Method {
+        match text {
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            _ => Method::Put,
+        }
+    }
+}
+
+/// One version of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub resource_type: String,
+    pub id: String,
+    pub version_id: i64,
+    pub last_updated: NaiveDateTime,
+    pub method: Method,
+    /// The canonical JSON; `None` for a delete.
+    pub content: Option<String>,
+}
+
+impl Version {
+    pub fn is_deleted(&self) -> bool {
+        self.content.is_none()
+    }
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    UnknownType(String),
+    NotFound,
+    /// The current version is a delete.
+    Gone(Version),
+    /// `If-Match` named another version than the current one.
+    VersionConflict {
+        expected: i64,
+        current: Option<i64>,
+    },
+    /// The database could not be reached or failed.
+    Database(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> StoreError {
+        StoreError::Database(error.to_string())
+    }
+}
+
+/// The outcome of an update.
+#[derive(Debug)]
+pub struct Written {
+    pub version: Version,
+    /// No earlier version existed (update-as-create).
+    pub created: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum HistoryScope {
+    System,
+    Type(String),
+    Instance(String, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryQuery {
+    pub scope: HistoryScope,
+    pub since: Option<NaiveDateTime>,
+    pub count: i64,
+    /// Keyset cursor: only entries older than this sequence number.
+    pub before: Option<i64>,
+}
+
+#[derive(Debug)]
+pub struct HistoryPage {
+    /// Newest first, each with its sequence number (the cursor for the next page).
+    pub entries: Vec<(i64, Version)>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+/// Writes that lost the race for a version number without `If-Match` are retried.
+const WRITE_ATTEMPTS: usize = 8;
+
+pub struct Store {
+    pool: Pool,
+    /// SQLite has one writer at a time; queueing writers here avoids busy errors.
+    sqlite_writer: Option<Mutex<()>>,
+}
+
+enum WriteError {
+    Store(StoreError),
+    Race,
+}
+
+impl From<DieselError> for WriteError {
+    fn from(error: DieselError) -> WriteError {
+        match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => WriteError::Race,
+            other => WriteError::Store(other.into()),
+        }
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(error: StoreError) -> WriteError {
+        WriteError::Store(error)
+    }
+}
+
+impl Store {
+    pub fn open(database: &Database, pool_size: u32) -> Result<Store, String> {
+        let pool = db::pool(database, pool_size)?;
+        Ok(Store {
+            pool,
+            sqlite_writer: database.is_sqlite().then(|| Mutex::new(())),
+        })
+    }
+
+    pub fn migrate(&self) -> Result<usize, String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        db::migrate(&mut conn)
+    }
+
+    fn conn(&self) -> Result<diesel::r2d2::PooledConnection<db::Manager>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Database(format!("no database connection: {e}")))
+    }
+
+    fn projection(resource_type: &str) -> Result<&'static dyn Projection, StoreError> {
+        projection::find(resource_type).ok_or_else(|| StoreError::UnknownType(resource_type.into()))
+    }
+
+    /// Creates a resource under a new server-assigned id.
+    pub fn create(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Version, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.write(resource_type, &id, None, Some(resource), Method::Post)
+            .map(|w| w.version)
+    }
+
+    /// Updates (or creates, with a client-chosen id) a resource.
+    pub fn update(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+        resource: Value,
+        if_match: Option<i64>,
+    ) -> Result<Written, StoreError> {
+        self.write(resource_type, id, if_match, Some(resource), Method::Put)
+    }
+
+    /// Deletes a resource; returns the tombstone, or the existing one if already deleted.
+    pub fn delete(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<Version, StoreError> {
+        self.write(resource_type, id, if_match, None, Method::Delete)
+            .map(|w| w.version)
+    }
+
+    fn write(
+        &self,
+        resource_type: &str,
+        id: &str,
+        if_match: Option<i64>,
+        resource: Option<Value>,
+        method: Method,
+    ) -> Result<Written, StoreError> {
+        let projection = Self::projection(resource_type)?;
+        let _writer = self
+            .sqlite_writer
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut conn = self.conn()?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let attempt = conn.transaction(|c| {
+                write_version(c, projection, id, if_match, resource.as_ref(), method)
+            });
+            match attempt {
+                Ok(written) => return Ok(written),
+                Err(WriteError::Store(error)) => return Err(error),
+                Err(WriteError::Race) => {
+                    if let Some(expected) = if_match {
+                        let current = latest(&mut conn, resource_type, id)?.map(|v| v.version_id);
+                        return Err(StoreError::VersionConflict { expected, current });
+                    }
+                }
+            }
+        }
+        Err(StoreError::Database(format!(
+            "{resource_type}/{id}: too many concurrent writers"
+        )))
+    }
+
+    /// The current version; `Gone` when it is a delete.
+    pub fn read(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+    ) -> Result<Version, StoreError> {
+        Self::projection(resource_type)?;
+        let mut conn = self.conn()?;
+        match latest(&mut conn, resource_type, id)? {
+            None => Err(StoreError::NotFound),
+            Some(version) if version.is_deleted() => Err(StoreError::Gone(version)),
+            Some(version) => Ok(version),
+        }
+    }
+
+    pub fn vread(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        id: &str,
+        version_id: i64,
+    ) -> Result<Version, StoreError> {
+        Self::projection(resource_type)?;
+        let mut conn = self.conn()?;
+        let row: Option<HistoryRow> = resource_history::table
+            .filter(resource_history::resource_type.eq(resource_type))
+            .filter(resource_history::id.eq(id))
+            .filter(resource_history::version_id.eq(version_id))
+            .select(HistoryRow::as_select())
+            .first(&mut conn)
+            .optional()?;
+        match row.map(HistoryRow::into_version) {
+            None => Err(StoreError::NotFound),
+            Some((_, version)) if version.is_deleted() => Err(StoreError::Gone(version)),
+            Some((_, version)) => Ok(version),
+        }
+    }
+
+    pub fn history(
+        &self,
+        _ctx: &RequestContext,
+        query: &HistoryQuery,
+    ) -> Result<HistoryPage, StoreError> {
+        let mut conn = self.conn()?;
+        let filtered = || {
+            let mut q = resource_history::table.into_boxed();
+            match &query.scope {
+                HistoryScope::System => {}
+                HistoryScope::Type(t) => {
+                    q = q.filter(resource_history::resource_type.eq(t.clone()))
+                }
+                HistoryScope::Instance(t, id) => {
+                    q = q
+                        .filter(resource_history::resource_type.eq(t.clone()))
+                        .filter(resource_history::id.eq(id.clone()))
+                }
+            }
+            if let Some(since) = query.since {
+                q = q.filter(resource_history::last_updated.ge(since));
+            }
+            q
+        };
+        let total: i64 = filtered().count().get_result(&mut conn)?;
+        let mut page = filtered();
+        if let Some(before) = query.before {
+            page = page.filter(resource_history::seq.lt(before));
+        }
+        let mut rows: Vec<HistoryRow> = page
+            .order(resource_history::seq.desc())
+            .limit(query.count + 1)
+            .select(HistoryRow::as_select())
+            .load(&mut conn)?;
+        let has_more = rows.len() as i64 > query.count;
+        rows.truncate(query.count as usize);
+        Ok(HistoryPage {
+            entries: rows.into_iter().map(HistoryRow::into_version).collect(),
+            total,
+            has_more,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = resource_history)]
+struct HistoryRow {
+    seq: i64,
+    resource_type: String,
+    id: String,
+    version_id: i64,
+    last_updated: NaiveDateTime,
+    method: String,
+    content: Option<String>,
+}
+
+impl HistoryRow {
+    fn into_version(self) -> (i64, Version) {
+        (
+            self.seq,
+            Version {
+                resource_type: self.resource_type,
+                id: self.id,
+                version_id: self.version_id,
+                last_updated: self.last_updated,
+                method: Method::parse(&self.method),
+                content: self.content,
+            },
+        )
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = resource_history)]
+struct NewHistoryRow<'a> {
+    resource_type: &'a str,
+    id: &'a str,
+    version_id: i64,
+    last_updated: NaiveDateTime,
+    method: &'a str,
+    content: Option<&'a str>,
+}
+
+fn latest(
+    conn: &mut DbConnection,
+    resource_type: &str,
+    id: &str,
+) -> Result<Option<Version>, StoreError> {
+    let row: Option<HistoryRow> = resource_history::table
+        .filter(resource_history::resource_type.eq(resource_type))
+        .filter(resource_history::id.eq(id))
+        .order(resource_history::version_id.desc())
+        .select(HistoryRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|r| r.into_version().1))
+}
+
+fn write_version(
+    conn: &mut DbConnection,
+    projection: &dyn Projection,
+    id: &str,
+    if_match: Option<i64>,
+    resource: Option<&Value>,
+    method: Method,
+) -> Result<Written, WriteError> {
+    let resource_type = projection.resource_type();
+    let current = latest(conn, resource_type, id)?;
+    if let Some(expected) = if_match {
+        let current_id = current.as_ref().map(|v| v.version_id);
+        if current_id != Some(expected) {
+            return Err(StoreError::VersionConflict {
+                expected,
+                current: current_id,
+            }
+            .into());
+        }
+    }
+    if method == Method::Delete {
+        match &current {
+            None => return Err(StoreError::NotFound.into()),
+            Some(version) if version.is_deleted() => {
+                return Ok(Written {
+                    version: version.clone(),
+                    created: false,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let version_id = current.as_ref().map_or(1, |v| v.version_id + 1);
+    let last_updated = datetime::now();
+    let content = resource
+        .map(|r| serde_json::to_string(&stamp(r, id, version_id, last_updated)))
+        .transpose()
+        .map_err(|e| StoreError::Database(format!("cannot serialize resource: {e}")))?;
+    diesel::insert_into(resource_history::table)
+        .values(NewHistoryRow {
+            resource_type,
+            id,
+            version_id,
+            last_updated,
+            method: method.as_str(),
+            content: content.as_deref(),
+        })
+        .execute(conn)?;
+    let meta = RowMeta {
+        id,
+        version_id,
+        last_updated,
+        content: content.as_deref(),
+    };
+    projection::replace(conn, projection, &meta, resource, current.is_some())?;
+    Ok(Written {
+        created: current.is_none(),
+        version: Version {
+            resource_type: resource_type.to_string(),
+            id: id.to_string(),
+            version_id,
+            last_updated,
+            method,
+            content,
+        },
+    })
+}
+
+/// The resource as stored: `resourceType`, `id` and `meta` first (server-set `versionId` and
+/// `lastUpdated`, client `meta` elements kept), everything else as received.
+fn stamp(resource: &Value, id: &str, version_id: i64, last_updated: NaiveDateTime) -> Value {
+    let mut meta = resource
+        .get("meta")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    meta.insert("versionId".into(), Value::String(version_id.to_string()));
+    meta.insert(
+        "lastUpdated".into(),
+        Value::String(datetime::format_instant(last_updated)),
+    );
+    let mut stamped = Map::new();
+    stamped.insert("resourceType".into(), resource["resourceType"].clone());
+    stamped.insert("id".into(), Value::String(id.to_string()));
+    stamped.insert("meta".into(), Value::Object(meta));
+    if let Some(object) = resource.as_object() {
+        for (key, value) in object {
+            if !matches!(key.as_str(), "resourceType" | "id" | "meta") {
+                stamped.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(stamped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamp_puts_server_fields_first_and_keeps_the_rest_exact() {
+        let received: Value = serde_json::from_str(
+            r#"{"gender":"male","resourceType":"Patient","id":"client","meta":{"profile":["p"],"versionId":"9"},"x":1.50}"#,
+        )
+        .unwrap();
+        let at = NaiveDateTime::parse_from_str("2026-11-23 01:02:03.456", "%F %T%.3f").unwrap();
+        let stamped = serde_json::to_string(&stamp(&received, "p1", 2, at)).unwrap();
+        assert_eq!(
+            stamped,
+            r#"{"resourceType":"Patient","id":"p1","meta":{"profile":["p"],"versionId":"2","lastUpdated":"2026-11-23T01:02:03.456Z"},"gender":"male","x":1.50}"#
+        );
+    }
+}

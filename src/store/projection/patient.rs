@@ -1,0 +1,334 @@
+//! Patient → `patient`, `patient_name`, `patient_address`, `patient_telecom`.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::extract::{self, code_preferring, extension, items, joined, text};
+use super::{identifier_value, insert_rows, Projection, RowMeta};
+use crate::fhir::datetime;
+use crate::fhir::text::search_form;
+use crate::store::db::DbConnection;
+use crate::store::schema::{patient, patient_address, patient_name, patient_telecom};
+
+const NATIONALITY_URL: &str = "http://hl7.org/fhir/StructureDefinition/patient-nationality";
+
+#[derive(Insertable, Debug, PartialEq)]
+#[diesel(table_name = patient)]
+pub struct PatientRow {
+    pub id: String,
+    pub version_id: i64,
+    pub last_updated: NaiveDateTime,
+    pub deleted: bool,
+    pub content: Option<String>,
+    pub active: Option<bool>,
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub birth_date_end: Option<NaiveDate>,
+    pub birth_date_precision: Option<&'static str>,
+    pub deceased: Option<bool>,
+    pub deceased_at: Option<NaiveDateTime>,
+    pub cccd: Option<String>,
+    pub bhyt_card: Option<String>,
+    pub bhxh_number: Option<String>,
+    pub ethnicity_code: Option<String>,
+    pub nationality_code: Option<String>,
+}
+
+#[derive(Insertable, Debug, PartialEq)]
+#[diesel(table_name = patient_name)]
+pub struct NameRow {
+    pub patient_id: String,
+    pub ord: i32,
+    pub use_code: Option<String>,
+    pub text: Option<String>,
+    pub family: Option<String>,
+    pub given: Option<String>,
+    pub search: String,
+}
+
+#[derive(Insertable, Debug, PartialEq)]
+#[diesel(table_name = patient_address)]
+pub struct AddressRow {
+    pub patient_id: String,
+    pub ord: i32,
+    pub use_code: Option<String>,
+    pub text: Option<String>,
+    pub line: Option<String>,
+    pub district: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub province_code: Option<String>,
+    pub district_code: Option<String>,
+    pub ward_code: Option<String>,
+}
+
+#[derive(Insertable, Debug, PartialEq)]
+#[diesel(table_name = patient_telecom)]
+pub struct TelecomRow {
+    pub patient_id: String,
+    pub ord: i32,
+    pub system: Option<String>,
+    pub value: Option<String>,
+    pub use_code: Option<String>,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct PatientRows {
+    pub row: PatientRow,
+    pub names: Vec<NameRow>,
+    pub addresses: Vec<AddressRow>,
+    pub telecoms: Vec<TelecomRow>,
+}
+
+pub fn project(meta: &RowMeta, resource: &Value) -> PatientRows {
+    let id = meta.id.to_string();
+    let birth = resource
+        .get("birthDate")
+        .and_then(Value::as_str)
+        .and_then(datetime::parse_date);
+    let deceased_at = extract::start_of(extract::date_time(resource, "deceasedDateTime"));
+    let deceased = resource
+        .get("deceasedBoolean")
+        .and_then(Value::as_bool)
+        .or(deceased_at.map(|_| true));
+    let nationality = extension(resource, NATIONALITY_URL)
+        .and_then(|n| items(n, "extension").find(|e| e["url"] == "code"))
+        .and_then(|code| code.get("valueCodeableConcept"))
+        .and_then(|concept| code_preferring(concept, "/quoc-tich"));
+    let row = PatientRow {
+        id: id.clone(),
+        version_id: meta.version_id,
+        last_updated: meta.last_updated,
+        deleted: meta.content.is_none(),
+        content: meta.content.map(str::to_string),
+        active: resource.get("active").and_then(Value::as_bool),
+        gender: text(resource, "gender"),
+        birth_date: birth.map(|b| b.first),
+        birth_date_end: birth.map(|b| b.last),
+        birth_date_precision: birth.map(|b| b.precision.as_str()),
+        deceased,
+        deceased_at,
+        cccd: identifier_value(resource, "/sid/cccd"),
+        bhyt_card: identifier_value(resource, "/sid/bhyt-card"),
+        bhxh_number: identifier_value(resource, "/sid/bhxh"),
+        ethnicity_code: extension(resource, "/StructureDefinition/dan-toc")
+            .and_then(|e| e.get("valueCoding"))
+            .and_then(|c| text(c, "code")),
+        nationality_code: nationality,
+    };
+    let names = items(resource, "name")
+        .enumerate()
+        .map(|(ord, name)| {
+            let family = text(name, "family");
+            let given = joined(name, "given", " ");
+            let full = text(name, "text").unwrap_or_else(|| {
+                [family.as_deref(), given.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            NameRow {
+                patient_id: id.clone(),
+                ord: ord as i32,
+                use_code: text(name, "use"),
+                text: text(name, "text"),
+                family,
+                given,
+                search: search_form(&full),
+            }
+        })
+        .collect();
+    let addresses = items(resource, "address")
+        .enumerate()
+        .map(|(ord, address)| {
+            let units = extension(address, "/StructureDefinition/dvhc");
+            let unit = |part: &str| {
+                units
+                    .and_then(|u| items(u, "extension").find(|e| e["url"] == part))
+                    .and_then(|e| e.get("valueCoding"))
+                    .and_then(|c| text(c, "code"))
+            };
+            AddressRow {
+                patient_id: id.clone(),
+                ord: ord as i32,
+                use_code: text(address, "use"),
+                text: text(address, "text"),
+                line: joined(address, "line", ", "),
+                district: text(address, "district"),
+                city: text(address, "city"),
+                country: text(address, "country"),
+                province_code: unit("tinh"),
+                district_code: unit("huyen"),
+                ward_code: unit("xa"),
+            }
+        })
+        .collect();
+    let telecoms = items(resource, "telecom")
+        .enumerate()
+        .map(|(ord, telecom)| TelecomRow {
+            patient_id: id.clone(),
+            ord: ord as i32,
+            system: text(telecom, "system"),
+            value: text(telecom, "value"),
+            use_code: text(telecom, "use"),
+        })
+        .collect();
+    PatientRows {
+        row,
+        names,
+        addresses,
+        telecoms,
+    }
+}
+
+pub struct PatientProjection;
+
+impl Projection for PatientProjection {
+    fn resource_type(&self) -> &'static str {
+        "Patient"
+    }
+
+    fn coded_elements(&self) -> &'static [&'static str] {
+        &["maritalStatus"]
+    }
+
+    fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+        diesel::delete(patient_name::table.filter(patient_name::patient_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(patient_address::table.filter(patient_address::patient_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(patient_telecom::table.filter(patient_telecom::patient_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(patient::table.find(id)).execute(conn)?;
+        Ok(())
+    }
+
+    fn insert(&self, conn: &mut DbConnection, meta: &RowMeta, resource: &Value) -> QueryResult<()> {
+        let rows = project(meta, resource);
+        insert_rows!(conn, patient::table, &rows.row)?;
+        if !rows.names.is_empty() {
+            insert_rows!(conn, patient_name::table, &rows.names)?;
+        }
+        if !rows.addresses.is_empty() {
+            insert_rows!(conn, patient_address::table, &rows.addresses)?;
+        }
+        if !rows.telecoms.is_empty() {
+            insert_rows!(conn, patient_telecom::table, &rows.telecoms)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn meta(content: Option<&str>) -> RowMeta<'_> {
+        RowMeta {
+            id: "p1",
+            version_id: 3,
+            last_updated: NaiveDateTime::parse_from_str("2026-11-23 01:00:00", "%F %T").unwrap(),
+            content,
+        }
+    }
+
+    fn sample() -> Value {
+        json!({
+            "resourceType": "Patient",
+            "identifier": [
+                {"system": "https://fhir.vnfhir.org/sid/cccd", "value": "001090012345"},
+                {"system": "https://fhir.vnfhir.org/sid/bhyt-card", "value": "DN4010123456789"},
+                {"system": "https://fhir.vnfhir.org/sid/bhxh", "value": "0123456789"}
+            ],
+            "active": true,
+            "name": [{"use": "official", "family": "Nguyễn", "given": ["Văn", "Đức"]},
+                     {"text": "Đặng Thị Thủy"}],
+            "gender": "male",
+            "birthDate": "1980-05",
+            "deceasedDateTime": "2024-01-02T03:04:05+07:00",
+            "telecom": [{"system": "phone", "value": "0912345678", "use": "mobile"}],
+            "address": [{
+                "use": "home", "text": "12 Lê Lợi, Hà Nội", "line": ["12 Lê Lợi"],
+                "district": "Hoàn Kiếm", "city": "Hà Nội", "country": "VN",
+                "extension": [{"url": "https://fhir.vnfhir.org/StructureDefinition/dvhc", "extension": [
+                    {"url": "tinh", "valueCoding": {"code": "01"}},
+                    {"url": "huyen", "valueCoding": {"code": "002"}},
+                    {"url": "xa", "valueCoding": {"code": "00037"}}
+                ]}]
+            }],
+            "extension": [
+                {"url": "https://fhir.vnfhir.org/StructureDefinition/dan-toc", "valueCoding": {"code": "01"}},
+                {"url": NATIONALITY_URL, "extension": [{"url": "code", "valueCodeableConcept": {"coding": [
+                    {"system": "urn:iso:std:iso:3166", "code": "VN"},
+                    {"system": "https://fhir.vnfhir.org/CodeSystem/quoc-tich", "code": "000"}
+                ]}}]}
+            ]
+        })
+    }
+
+    #[test]
+    fn columns_match_the_resource() {
+        let rows = project(&meta(Some("{}")), &sample());
+        let row = &rows.row;
+        assert_eq!(
+            (row.id.as_str(), row.version_id, row.deleted),
+            ("p1", 3, false)
+        );
+        assert_eq!(row.content.as_deref(), Some("{}"));
+        assert_eq!(row.active, Some(true));
+        assert_eq!(row.gender.as_deref(), Some("male"));
+        assert_eq!(row.birth_date.unwrap().to_string(), "1980-05-01");
+        assert_eq!(row.birth_date_end.unwrap().to_string(), "1980-05-31");
+        assert_eq!(row.birth_date_precision, Some("month"));
+        assert_eq!(row.deceased, Some(true));
+        assert_eq!(row.deceased_at.unwrap().to_string(), "2024-01-01 20:04:05");
+        assert_eq!(row.cccd.as_deref(), Some("001090012345"));
+        assert_eq!(row.bhyt_card.as_deref(), Some("DN4010123456789"));
+        assert_eq!(row.bhxh_number.as_deref(), Some("0123456789"));
+        assert_eq!(row.ethnicity_code.as_deref(), Some("01"));
+        assert_eq!(row.nationality_code.as_deref(), Some("000"));
+    }
+
+    #[test]
+    fn names_get_an_accent_free_search_form() {
+        let rows = project(&meta(Some("{}")), &sample());
+        assert_eq!(rows.names.len(), 2);
+        assert_eq!(rows.names[0].family.as_deref(), Some("Nguyễn"));
+        assert_eq!(rows.names[0].given.as_deref(), Some("Văn Đức"));
+        assert_eq!(rows.names[0].use_code.as_deref(), Some("official"));
+        assert_eq!(rows.names[0].search, "nguyen van duc");
+        assert_eq!(rows.names[1].search, "dang thi thuy");
+    }
+
+    #[test]
+    fn address_and_telecom_rows() {
+        let rows = project(&meta(Some("{}")), &sample());
+        let address = &rows.addresses[0];
+        assert_eq!(address.line.as_deref(), Some("12 Lê Lợi"));
+        assert_eq!(address.city.as_deref(), Some("Hà Nội"));
+        assert_eq!(address.district.as_deref(), Some("Hoàn Kiếm"));
+        assert_eq!(address.text.as_deref(), Some("12 Lê Lợi, Hà Nội"));
+        assert_eq!(
+            (
+                address.province_code.as_deref(),
+                address.district_code.as_deref(),
+                address.ward_code.as_deref()
+            ),
+            (Some("01"), Some("002"), Some("00037"))
+        );
+        assert_eq!(rows.telecoms[0].value.as_deref(), Some("0912345678"));
+        assert_eq!(rows.telecoms[0].system.as_deref(), Some("phone"));
+    }
+
+    #[test]
+    fn tombstone_has_only_the_version() {
+        let rows = project(&meta(None), &Value::Null);
+        assert!(rows.row.deleted);
+        assert_eq!(rows.row.content, None);
+        assert_eq!(rows.row.gender, None);
+        assert!(rows.names.is_empty() && rows.addresses.is_empty() && rows.telecoms.is_empty());
+    }
+}
