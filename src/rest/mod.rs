@@ -5,6 +5,9 @@ pub mod error;
 pub mod handlers;
 pub mod negotiation;
 
+use std::net::SocketAddr;
+
+use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
 use crate::config::Config;
@@ -60,8 +63,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
     .default_service(web::to(not_found));
 }
 
-/// Opens the store, migrates it and serves until stopped.
-pub async fn serve(config: Config) -> Result<(), String> {
+/// Opens the store, migrates it and binds; the returned server runs when awaited.
+/// Must be called inside an actix system.
+pub fn start(config: Config) -> Result<(Server, Vec<SocketAddr>), String> {
     let store = Store::open(&config.database, config.pool_size)?;
     let applied = store.migrate()?;
     if applied > 0 {
@@ -72,7 +76,6 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let bind = (config.bind.clone(), config.port);
     let workers = config.workers;
     let base_path = config.base_path.clone();
-    let announced = base_path.clone();
     let state = web::Data::new(AppState {
         store,
         schemas,
@@ -87,9 +90,17 @@ pub async fn serve(config: Config) -> Result<(), String> {
     .workers(workers)
     .bind(bind)
     .map_err(|e| format!("cannot bind: {e}"))?;
-    for addr in server.addrs() {
-        // Tests and scripts read this line to find an ephemeral port.
-        println!("vnfhir listening on http://{addr}{announced}");
+    let addrs = server.addrs();
+    Ok((server.run(), addrs))
+}
+
+/// Serves until stopped, announcing the bound address on stdout.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let base_path = config.base_path.clone();
+    let (server, addrs) = start(config)?;
+    for addr in addrs {
+        // Scripts read this line to find an ephemeral port.
+        println!("vnfhir listening on http://{addr}{base_path}");
     }
-    server.run().await.map_err(|e| e.to_string())
+    server.await.map_err(|e| e.to_string())
 }

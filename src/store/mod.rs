@@ -3,7 +3,9 @@
 //! A write is one database transaction: the history row, then the projection (typed row and
 //! child rows). The unique key `(resource_type, id, version_id)` of `resource_history` is the
 //! optimistic lock: of two writers of the same next version, one commits and the other gets a
-//! unique violation, which becomes 412 under `If-Match` and a retry otherwise.
+//! unique violation, which becomes 412 under `If-Match` and a retry otherwise. Writers of one
+//! resource also queue on a lock (PostgreSQL advisory lock, SQLite's single writer), so the
+//! race is the exception rather than the rule.
 
 pub mod db;
 pub mod projection;
@@ -386,6 +388,18 @@ fn latest(
     Ok(row.map(|r| r.into_version().1))
 }
 
+/// Queues writers of one resource behind each other for the rest of the transaction, so
+/// blind updates do not spin on the version race. SQLite writers are already queued by
+/// the store's writer mutex.
+fn lock_resource(conn: &mut DbConnection, resource_type: &str, id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(format!("{resource_type}/{id}"))
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 fn write_version(
     conn: &mut DbConnection,
     projection: &dyn Projection,
@@ -395,6 +409,7 @@ fn write_version(
     method: Method,
 ) -> Result<Written, WriteError> {
     let resource_type = projection.resource_type();
+    lock_resource(conn, resource_type, id)?;
     let current = latest(conn, resource_type, id)?;
     if let Some(expected) = if_match {
         let current_id = current.as_ref().map(|v| v.version_id);

@@ -99,7 +99,6 @@ impl Projection for MedicationRequestProjection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn columns_match_the_resource() {
