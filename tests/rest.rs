@@ -387,6 +387,11 @@ fn invalid_resources_are_rejected_and_nothing_is_stored() {
         assert_eq!(issue["expression"][0], "Patient.gender");
         let issue = put(&format!(r#"{{"resourceType":"Encounter","id":"{id}"}}"#)).outcome(400);
         assert_eq!(issue["expression"][0], "resourceType");
+        let issue = put(&format!(
+            r#"{{"resourceType":"Patient","id":"{id}","name":[]}}"#
+        ))
+        .outcome(400);
+        assert_eq!(issue["expression"][0], "Patient.name");
         put(r#"{"resourceType":"Patient","#).outcome(400);
         put("[1,2,3]").outcome(400);
         put("").outcome(400);
@@ -603,5 +608,111 @@ fn concurrent_blind_updates_all_land() {
             "{}",
             s.backend
         );
+    });
+}
+
+/// What REST writes is in the typed tables a hospital's IT staff can query with SQL.
+#[test]
+fn writes_land_in_relational_tables() {
+    use diesel::prelude::*;
+    use vnfhir::store::schema::{encounter, patient, patient_name, resource_identifier};
+
+    each_backend(|s| {
+        let pool = vnfhir::store::db::pool(&s.database, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        let cccd = format!("{:012}", uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000);
+        let id = s.create(&patient(&cccd));
+
+        let row: (Option<String>, Option<String>, Option<String>, bool, i64) = patient::table
+            .find(&id)
+            .select((
+                patient::cccd,
+                patient::gender,
+                patient::birth_date_precision,
+                patient::deleted,
+                patient::version_id,
+            ))
+            .first(&mut *conn)
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                Some(cccd.clone()),
+                Some("male".into()),
+                Some("month".into()),
+                false,
+                1
+            )
+        );
+        let names: Vec<String> = patient_name::table
+            .filter(patient_name::patient_id.eq(&id))
+            .select(patient_name::search)
+            .load(&mut *conn)
+            .unwrap();
+        assert_eq!(names, ["nguyen van duc"]);
+        let found: Vec<String> = resource_identifier::table
+            .filter(resource_identifier::resource_type.eq("Patient"))
+            .filter(resource_identifier::value.eq(&cccd))
+            .select(resource_identifier::resource_id)
+            .load(&mut *conn)
+            .unwrap();
+        assert_eq!(found, [id.clone()]);
+
+        let mut changed = s.get(&format!("Patient/{id}")).json();
+        changed["name"] = json!([{"text": "Đặng Thị Thủy"}]);
+        changed.as_object_mut().unwrap().remove("identifier");
+        assert_eq!(s.put(&format!("Patient/{id}"), &changed).status, 200);
+        let names: Vec<String> = patient_name::table
+            .filter(patient_name::patient_id.eq(&id))
+            .select(patient_name::search)
+            .load(&mut *conn)
+            .unwrap();
+        assert_eq!(names, ["dang thi thuy"]);
+        let (cccd_now, version): (Option<String>, i64) = patient::table
+            .find(&id)
+            .select((patient::cccd, patient::version_id))
+            .first(&mut *conn)
+            .unwrap();
+        assert_eq!((cccd_now, version), (None, 2));
+
+        s.delete(&format!("Patient/{id}"));
+        let (deleted, content): (bool, Option<String>) = patient::table
+            .find(&id)
+            .select((patient::deleted, patient::content))
+            .first(&mut *conn)
+            .unwrap();
+        assert!(deleted && content.is_none());
+        let names: i64 = patient_name::table
+            .filter(patient_name::patient_id.eq(&id))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(names, 0);
+
+        let ma_lk = unique_id("LK");
+        let encounter_id = s.create(&json!({
+            "resourceType": "Encounter",
+            "identifier": [{"system": "https://fhir.vnfhir.org/sid/cskcb/01001/ma-lk", "value": ma_lk}],
+            "status": "in-progress",
+            "class": {"code": "IMP"},
+            "subject": {"reference": format!("Patient/{id}")},
+            "period": {"start": "2024-05-01T08:00:00+07:00"}
+        }));
+        let (stored_lk, patient_id, start): (
+            Option<String>,
+            Option<String>,
+            Option<chrono::NaiveDateTime>,
+        ) = encounter::table
+            .find(&encounter_id)
+            .select((
+                encounter::ma_lk,
+                encounter::patient_id,
+                encounter::period_start,
+            ))
+            .first(&mut *conn)
+            .unwrap();
+        assert_eq!(stored_lk, Some(ma_lk));
+        assert_eq!(patient_id, Some(id));
+        assert_eq!(start.unwrap().to_string(), "2024-05-01 01:00:00");
     });
 }

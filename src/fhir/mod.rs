@@ -53,12 +53,53 @@ pub fn parse_resource(
             .at("resourceType")]);
         }
     }
-    let issues = schemas.check(expected_type, &resource);
+    // Empty elements first: the schema would report them again, less clearly.
+    let mut issues = empty_elements(expected_type, &resource);
+    if issues.is_empty() {
+        issues = schemas.check(expected_type, &resource);
+    }
     if !issues.is_empty() {
         return Err(issues);
     }
     model::check_typed(expected_type, &resource).map_err(|issue| vec![issue])?;
     Ok(resource)
+}
+
+/// FHIR JSON has no `null`, no empty arrays or objects and no empty strings; the schema
+/// allows them, so they are found here.
+fn empty_elements(resource_type: &str, resource: &Value) -> Vec<Issue> {
+    fn walk(value: &Value, path: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Null => found.push(path.to_string()),
+            Value::String(text) if text.trim().is_empty() => found.push(path.to_string()),
+            Value::Array(items) if items.is_empty() => found.push(path.to_string()),
+            Value::Object(map) if map.is_empty() => found.push(path.to_string()),
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{index}]"), found);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    walk(item, &format!("{path}.{key}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(resource, resource_type, &mut found);
+    found
+        .into_iter()
+        .map(|path| {
+            Issue::error(
+                "structure",
+                format!("Phần tử {path} rỗng; FHIR JSON không cho phép null, mảng, đối tượng hay chuỗi rỗng"),
+                format!("Element {path} is empty; FHIR JSON allows no null, empty array, empty object or empty string"),
+            )
+            .at(path)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -99,5 +140,26 @@ mod tests {
             "Patient",
         );
         assert_eq!(calendar.unwrap_err()[0].code, "value");
+    }
+
+    #[test]
+    fn empty_elements_are_reported_with_their_paths() {
+        let schemas = SchemaSet::compile(&["Patient"]).unwrap();
+        let body = br#"{"resourceType":"Patient","name":[],"telecom":[{}],"gender":" ","active":null,
+            "address":[{"line":["1 Le Loi"],"_line":[{"id":"x"}]}],"_birthDate":{"id":"b"},"birthDate":"1980"}"#;
+        let issues = parse_resource(&schemas, body, "Patient").unwrap_err();
+        let paths: Vec<_> = issues
+            .iter()
+            .filter_map(|i| i.expression.as_deref())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "Patient.name",
+                "Patient.telecom[0]",
+                "Patient.gender",
+                "Patient.active"
+            ]
+        );
     }
 }

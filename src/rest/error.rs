@@ -60,16 +60,18 @@ impl ApiError {
                 ),
             ),
             StoreError::VersionConflict { expected, current } => {
-                let current = current.map_or("(none)".to_string(), |v| v.to_string());
+                let (vi, en) = current.map_or(("chưa có".to_string(), "none".to_string()), |v| {
+                    (v.to_string(), v.to_string())
+                });
                 ApiError::one(
                     StatusCode::PRECONDITION_FAILED,
                     Issue::error(
                         "conflict",
                         format!(
-                            "Xung đột phiên bản của {what}: If-Match là {expected}, phiên bản hiện tại là {current}"
+                            "Xung đột phiên bản của {what}: If-Match là {expected}, phiên bản hiện tại: {vi}"
                         ),
                         format!(
-                            "Version conflict on {what}: If-Match is {expected}, the current version is {current}"
+                            "Version conflict on {what}: If-Match is {expected}, the current version: {en}"
                         ),
                     ),
                 )

@@ -409,8 +409,13 @@ fn write_version(
     method: Method,
 ) -> Result<Written, WriteError> {
     let resource_type = projection.resource_type();
-    lock_resource(conn, resource_type, id)?;
-    let current = latest(conn, resource_type, id)?;
+    // A create has a fresh server-assigned id: nothing to lock or look up.
+    let current = if method == Method::Post {
+        None
+    } else {
+        lock_resource(conn, resource_type, id)?;
+        latest(conn, resource_type, id)?
+    };
     if let Some(expected) = if_match {
         let current_id = current.as_ref().map(|v| v.version_id);
         if current_id != Some(expected) {
