@@ -656,7 +656,7 @@ fn writes_land_in_relational_tables() {
             .select(resource_identifier::resource_id)
             .load(&mut *conn)
             .unwrap();
-        assert_eq!(found, [id.clone()]);
+        assert_eq!(found, std::slice::from_ref(&id));
 
         let mut changed = s.get(&format!("Patient/{id}")).json();
         changed["name"] = json!([{"text": "Đặng Thị Thủy"}]);
