@@ -9,6 +9,8 @@
 //!   OperationOutcome.
 //! - [`store`]: diesel over SQLite or PostgreSQL (one `MultiConnection` code path), the
 //!   history table, and one projection module per resource type.
+//! - [`search`]: the search parameter registry (official R4 definitions), query parsing,
+//!   SQL over the projection's indexed columns and child tables, paging and includes.
 //! - [`rest`]: the actix-web application and the CapabilityStatement.
 //! - [`bench`]: the HTTP load tool behind `vnfhir bench`.
 
@@ -16,4 +18,5 @@ pub mod bench;
 pub mod config;
 pub mod fhir;
 pub mod rest;
+pub mod search;
 pub mod store;

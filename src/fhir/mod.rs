@@ -2,6 +2,7 @@
 //! OperationOutcome building.
 
 pub mod datetime;
+pub mod elements;
 pub mod model;
 pub mod outcome;
 pub mod schema;

@@ -7,6 +7,8 @@ use super::error::ApiError;
 use super::negotiation::negotiate;
 use super::AppState;
 use crate::fhir::datetime::{format_instant, now};
+use crate::search::params::Index;
+use crate::search::registry::registry;
 use crate::store::projection::PROJECTIONS;
 
 /// What each stored type supports today.
@@ -18,6 +20,7 @@ const TYPE_INTERACTIONS: &[&str] = &[
     "history-instance",
     "history-type",
     "create",
+    "search-type",
 ];
 
 pub fn capability_statement(base: &str) -> Value {
@@ -25,6 +28,32 @@ pub fn capability_statement(base: &str) -> Value {
         .iter()
         .map(|p| {
             let name = p.resource_type();
+            let definitions = registry().definitions(name);
+            let search_params: Vec<Value> = definitions
+                .iter()
+                .filter(|d| d.supported.is_some())
+                .map(|d| json!({"name": d.code, "definition": d.url, "type": d.kind, "documentation": d.description}))
+                .collect();
+            let references = |source: &str| -> Vec<String> {
+                registry()
+                    .definitions(source)
+                    .iter()
+                    .filter(|d| d.supported.is_some_and(|s| s.index == Index::References))
+                    .map(|d| format!("{source}:{}", d.code))
+                    .collect()
+            };
+            let rev_includes: Vec<String> = PROJECTIONS
+                .iter()
+                .flat_map(|source| {
+                    registry()
+                        .definitions(source.resource_type())
+                        .iter()
+                        .filter(|d| d.supported.is_some_and(|s| s.index == Index::References))
+                        .filter(|d| d.targets.iter().any(|t| t == name))
+                        .map(|d| format!("{}:{}", source.resource_type(), d.code))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             json!({
                 "type": name,
                 "profile": format!("http://hl7.org/fhir/StructureDefinition/{name}"),
@@ -32,10 +61,13 @@ pub fn capability_statement(base: &str) -> Value {
                 "versioning": "versioned-update",
                 "readHistory": true,
                 "updateCreate": true,
-                "conditionalCreate": false,
+                "conditionalCreate": true,
                 "conditionalRead": "not-supported",
-                "conditionalUpdate": false,
-                "conditionalDelete": "not-supported",
+                "conditionalUpdate": true,
+                "conditionalDelete": "single",
+                "searchInclude": references(name),
+                "searchRevInclude": rev_includes,
+                "searchParam": search_params,
             })
         })
         .collect();

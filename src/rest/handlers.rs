@@ -14,18 +14,18 @@ use crate::store::{
     projection, HistoryQuery, HistoryScope, Method, RequestContext, StoreError, Version,
 };
 
-type Params = Vec<(String, String)>;
+pub(crate) type Params = Vec<(String, String)>;
 
 /// Everything a handler needs from the request line and headers.
-struct Call {
-    ctx: RequestContext,
-    params: Params,
-    render: Render,
-    base: String,
+pub(crate) struct Call {
+    pub ctx: RequestContext,
+    pub params: Params,
+    pub render: Render,
+    pub base: String,
 }
 
 impl Call {
-    fn new(req: &HttpRequest, state: &AppState) -> Result<Call, ApiError> {
+    pub fn new(req: &HttpRequest, state: &AppState) -> Result<Call, ApiError> {
         let params = web::Query::<Params>::from_query(req.query_string())
             .map(web::Query::into_inner)
             .map_err(|e| {
@@ -53,7 +53,7 @@ impl Call {
         })
     }
 
-    fn param(&self, name: &str) -> Option<&str> {
+    pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k == name)
@@ -61,13 +61,13 @@ impl Call {
     }
 }
 
-fn resource_type(name: &str) -> Result<&'static str, ApiError> {
+pub(crate) fn resource_type(name: &str) -> Result<&'static str, ApiError> {
     projection::find(name)
         .map(|p| p.resource_type())
         .ok_or_else(|| ApiError::unknown_type(name))
 }
 
-fn checked_id(id: &str) -> Result<(), ApiError> {
+pub(crate) fn checked_id(id: &str) -> Result<(), ApiError> {
     if is_valid_id(id) {
         return Ok(());
     }
@@ -83,7 +83,11 @@ fn checked_id(id: &str) -> Result<(), ApiError> {
 }
 
 /// Runs a blocking store call off the async workers.
-async fn blocking<T, F>(state: &web::Data<AppState>, what: String, f: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(
+    state: &web::Data<AppState>,
+    what: String,
+    f: F,
+) -> Result<T, ApiError>
 where
     F: FnOnce(&AppState) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
@@ -95,7 +99,7 @@ where
         .map_err(|e| ApiError::from_store(e, &what))
 }
 
-async fn read_body(
+pub(crate) async fn read_body(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
@@ -131,7 +135,7 @@ async fn read_body(
 }
 
 /// The resource from the body, checked for type, schema and model.
-async fn resource_body(
+pub(crate) async fn resource_body(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
@@ -144,7 +148,7 @@ async fn resource_body(
 }
 
 /// `If-Match: W/"3"` (or `"3"`) → 3.
-fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -158,7 +162,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     })
 }
 
-fn etag(version: &Version) -> String {
+pub(crate) fn etag(version: &Version) -> String {
     format!("W/\"{}\"", version.version_id)
 }
 
@@ -205,7 +209,7 @@ fn prefer_return(req: &HttpRequest) -> Return {
 }
 
 /// The body of a create or update response, as `Prefer: return=` asks.
-fn written_response(
+pub(crate) fn written_response(
     req: &HttpRequest,
     call: &Call,
     status: StatusCode,
@@ -237,6 +241,18 @@ pub async fn create(
     let call = Call::new(&req, &state)?;
     let resource_type = resource_type(&path)?;
     let resource = resource_body(&req, payload, &state, resource_type).await?;
+    if let Some(condition) = req.headers().get("if-none-exist") {
+        let condition = condition.to_str().unwrap_or("").to_string();
+        return super::search::create_if_none_exist(
+            &req,
+            &call,
+            &state,
+            resource_type,
+            resource,
+            &condition,
+        )
+        .await;
+    }
     let ctx = call.ctx.clone();
     let version = blocking(&state, resource_type.to_string(), move |s| {
         s.store.create(&ctx, resource_type, resource)
@@ -277,9 +293,22 @@ pub async fn update(
             ))
         }
     }
+    store_update(&req, &call, &state, resource_type, id, resource, expected).await
+}
+
+/// Stores an update and answers 200, or 201 when it created the resource.
+pub(crate) async fn store_update(
+    req: &HttpRequest,
+    call: &Call,
+    state: &web::Data<AppState>,
+    resource_type: &'static str,
+    id: String,
+    resource: Value,
+    expected: Option<i64>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = call.ctx.clone();
     let what = format!("{resource_type}/{id}");
-    let written = blocking(&state, what, move |s| {
+    let written = blocking(state, what, move |s| {
         s.store.update(&ctx, resource_type, &id, resource, expected)
     })
     .await?;
@@ -288,7 +317,7 @@ pub async fn update(
     } else {
         StatusCode::OK
     };
-    Ok(written_response(&req, &call, status, &written.version))
+    Ok(written_response(req, call, status, &written.version))
 }
 
 pub async fn read(
@@ -407,7 +436,7 @@ pub async fn history_instance(
     history(req, state, HistoryScope::Instance(resource_type.into(), id)).await
 }
 
-fn invalid_param(name: &str, value: &str, vi: &str, en: &str) -> ApiError {
+pub(crate) fn invalid_param(name: &str, value: &str, vi: &str, en: &str) -> ApiError {
     ApiError::one(
         StatusCode::BAD_REQUEST,
         Issue::error(
@@ -547,7 +576,7 @@ fn history_entry(base: &str, version: &Version) -> Value {
     entry
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {

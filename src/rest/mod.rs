@@ -4,6 +4,7 @@ pub mod capability;
 pub mod error;
 pub mod handlers;
 pub mod negotiation;
+pub mod search;
 
 use std::net::SocketAddr;
 
@@ -45,10 +46,19 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
             .route("/_history", web::get().to(history_system))
             .service(
                 web::resource("/{type}")
+                    .route(web::get().to(search::search_get))
                     .route(web::post().to(create))
+                    .route(web::put().to(search::conditional_update))
+                    .route(web::delete().to(search::conditional_delete))
                     .default_service(web::to(method_not_allowed)),
             )
             .route("/{type}/_history", web::get().to(history_type))
+            .service(
+                web::resource("/{type}/_search")
+                    .route(web::post().to(search::search_post))
+                    .route(web::get().to(search::search_get))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .service(
                 web::resource("/{type}/{id}")
                     .route(web::get().to(read))

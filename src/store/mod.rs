@@ -18,10 +18,40 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::{Map, Value};
 
+use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
+
 use crate::fhir::datetime;
+use crate::search::sql::{Bind, Sql};
 use db::{Database, DbConnection, Pool};
 use projection::{Projection, RowMeta};
 use schema::resource_history;
+
+/// Loads the rows of generated search SQL through the concrete connection, binding each
+/// value with its SQL type.
+macro_rules! load_sql {
+    ($conn:expr, $sql:expr, $row:ty) => {{
+        macro_rules! bound {
+            ($backend:ty, $c:expr) => {{
+                let mut query = diesel::sql_query($sql.text.as_str()).into_boxed::<$backend>();
+                for bind in &$sql.binds {
+                    query = match bind {
+                        Bind::Text(v) => query.bind::<Text, _>(v.clone()),
+                        Bind::Double(v) => query.bind::<Double, _>(*v),
+                        Bind::Bool(v) => query.bind::<Bool, _>(*v),
+                        Bind::Timestamp(v) => query.bind::<Timestamp, _>(*v),
+                        Bind::Date(v) => query.bind::<Date, _>(*v),
+                        Bind::Int(v) => query.bind::<BigInt, _>(*v),
+                    };
+                }
+                query.load::<$row>($c)
+            }};
+        }
+        match $conn {
+            DbConnection::Postgresql(c) => bound!(diesel::pg::Pg, c),
+            DbConnection::Sqlite(c) => bound!(diesel::sqlite::Sqlite, c),
+        }
+    }};
+}
 
 /// Who is asking, for which facility, under which request id. Authorization, per-facility
 /// tenancy and audit hang off this without changing the store's signatures.
@@ -140,6 +170,20 @@ pub struct Store {
 enum WriteError {
     Store(StoreError),
     Race,
+    /// A conditional create's search found these.
+    Exists(Vec<FoundRow>),
+}
+
+/// A write that may stop at its precondition.
+enum Exists {
+    Store(StoreError),
+    Found(Vec<Found>),
+}
+
+impl From<StoreError> for Exists {
+    fn from(error: StoreError) -> Exists {
+        Exists::Store(error)
+    }
 }
 
 impl From<DieselError> for WriteError {
@@ -217,6 +261,30 @@ impl Store {
             .map(|w| w.version)
     }
 
+    /// Conditional create: creates `resource` unless `existing` (search SQL) finds
+    /// something, checked and written in one transaction.
+    pub fn create_unless(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        resource: Value,
+        existing: &Sql,
+    ) -> Result<Result<Version, Vec<Found>>, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        match self.write_checked(
+            resource_type,
+            &id,
+            None,
+            Some(resource),
+            Method::Post,
+            Some(existing),
+        ) {
+            Ok(written) => Ok(Ok(written.version)),
+            Err(Exists::Found(found)) => Ok(Err(found)),
+            Err(Exists::Store(error)) => Err(error),
+        }
+    }
+
     fn write(
         &self,
         resource_type: &str,
@@ -225,6 +293,22 @@ impl Store {
         resource: Option<Value>,
         method: Method,
     ) -> Result<Written, StoreError> {
+        self.write_checked(resource_type, id, if_match, resource, method, None)
+            .map_err(|e| match e {
+                Exists::Store(error) => error,
+                Exists::Found(_) => StoreError::Database("unexpected precondition".into()),
+            })
+    }
+
+    fn write_checked(
+        &self,
+        resource_type: &str,
+        id: &str,
+        if_match: Option<i64>,
+        resource: Option<Value>,
+        method: Method,
+        unless: Option<&Sql>,
+    ) -> Result<Written, Exists> {
         let projection = Self::projection(resource_type)?;
         let _writer = self
             .sqlite_writer
@@ -233,22 +317,42 @@ impl Store {
         let mut conn = self.conn()?;
         for _ in 0..WRITE_ATTEMPTS {
             let attempt = conn.transaction(|c| {
+                if let Some(existing) = unless {
+                    // Identical conditional creates queue here, so only one of them creates.
+                    lock_resource(
+                        c,
+                        "if-none-exist",
+                        &format!("{}{:?}", existing.text, existing.binds),
+                    )?;
+                    let found: Vec<FoundRow> = load_sql!(&mut **c, existing, FoundRow)?;
+                    if !found.is_empty() {
+                        return Err(WriteError::Exists(found));
+                    }
+                }
                 write_version(c, projection, id, if_match, resource.as_ref(), method)
             });
             match attempt {
                 Ok(written) => return Ok(written),
-                Err(WriteError::Store(error)) => return Err(error),
+                Err(WriteError::Exists(rows)) => {
+                    return Err(Exists::Found(
+                        rows.into_iter()
+                            .map(|r| r.into_found(resource_type))
+                            .collect(),
+                    ))
+                }
+                Err(WriteError::Store(error)) => return Err(error.into()),
                 Err(WriteError::Race) => {
                     if let Some(expected) = if_match {
                         let current = latest(&mut conn, resource_type, id)?.map(|v| v.version_id);
-                        return Err(StoreError::VersionConflict { expected, current });
+                        return Err(StoreError::VersionConflict { expected, current }.into());
                     }
                 }
             }
         }
-        Err(StoreError::Database(format!(
-            "{resource_type}/{id}: too many concurrent writers"
-        )))
+        Err(
+            StoreError::Database(format!("{resource_type}/{id}: too many concurrent writers"))
+                .into(),
+        )
     }
 
     /// The current version; `Gone` when it is a delete.
@@ -331,6 +435,101 @@ impl Store {
             total,
             has_more,
         })
+    }
+}
+
+/// A current resource found by a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub resource_type: String,
+    pub id: String,
+    pub version_id: i64,
+    pub last_updated: NaiveDateTime,
+    pub content: String,
+    /// The row's sort values as text, for the paging cursor.
+    pub sort_keys: Vec<Option<String>>,
+}
+
+impl Found {
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.resource_type, self.id)
+    }
+}
+
+#[derive(QueryableByName)]
+struct FoundRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    version_id: i64,
+    #[diesel(sql_type = Timestamp)]
+    last_updated: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Text>)]
+    content: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    k0: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    k1: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    k2: Option<String>,
+}
+
+impl FoundRow {
+    fn into_found(self, resource_type: &str) -> Found {
+        Found {
+            resource_type: resource_type.to_string(),
+            id: self.id,
+            version_id: self.version_id,
+            last_updated: self.last_updated,
+            content: self.content.unwrap_or_default(),
+            sort_keys: vec![self.k0, self.k1, self.k2],
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ValueRow {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+impl Store {
+    pub fn is_postgres(&self) -> bool {
+        self.sqlite_writer.is_none()
+    }
+
+    /// Current resources selected by generated search SQL (see `search::sql`).
+    pub fn found(
+        &self,
+        _ctx: &RequestContext,
+        resource_type: &str,
+        sql: &Sql,
+    ) -> Result<Vec<Found>, StoreError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<FoundRow> = load_sql!(&mut *conn, sql, FoundRow)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.into_found(resource_type))
+            .collect())
+    }
+
+    pub fn count(&self, _ctx: &RequestContext, sql: &Sql) -> Result<i64, StoreError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<CountRow> = load_sql!(&mut *conn, sql, CountRow)?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    /// The `value` column of generated SQL.
+    pub fn strings(&self, _ctx: &RequestContext, sql: &Sql) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<ValueRow> = load_sql!(&mut *conn, sql, ValueRow)?;
+        Ok(rows.into_iter().map(|r| r.value).collect())
     }
 }
 

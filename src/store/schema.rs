@@ -19,6 +19,7 @@ diesel::table! {
         ord -> Integer,
         system -> Nullable<Text>,
         value -> Nullable<Text>,
+        type_system -> Nullable<Text>,
         type_code -> Nullable<Text>,
         period_start -> Nullable<Timestamp>,
         period_end -> Nullable<Timestamp>,
@@ -26,14 +27,36 @@ diesel::table! {
 }
 
 diesel::table! {
-    resource_coding (resource_type, resource_id, element, ord) {
+    resource_coding (resource_type, resource_id, param, ord) {
         resource_type -> Text,
         resource_id -> Text,
-        element -> Text,
+        param -> Text,
         ord -> Integer,
         system -> Nullable<Text>,
         code -> Nullable<Text>,
         display -> Nullable<Text>,
+        text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    resource_string (resource_type, resource_id, param, ord) {
+        resource_type -> Text,
+        resource_id -> Text,
+        param -> Text,
+        ord -> Integer,
+        token -> Text,
+        exact -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    resource_reference (resource_type, resource_id, param, ord) {
+        resource_type -> Text,
+        resource_id -> Text,
+        param -> Text,
+        ord -> Integer,
+        target -> Text,
     }
 }
 
@@ -117,6 +140,8 @@ diesel::table! {
         main_icd -> Nullable<Text>,
         discharge_disposition -> Nullable<Text>,
         outcome_code -> Nullable<Text>,
+        length_value -> Nullable<Double>,
+        length_unit -> Nullable<Text>,
     }
 }
 
@@ -178,6 +203,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     resource_history,
     resource_identifier,
     resource_coding,
+    resource_string,
+    resource_reference,
     patient,
     patient_name,
     patient_address,

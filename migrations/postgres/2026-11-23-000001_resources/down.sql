@@ -6,6 +6,8 @@ DROP TABLE patient_telecom;
 DROP TABLE patient_address;
 DROP TABLE patient_name;
 DROP TABLE patient;
+DROP TABLE resource_reference;
+DROP TABLE resource_string;
 DROP TABLE resource_coding;
 DROP TABLE resource_identifier;
 DROP TABLE resource_history;

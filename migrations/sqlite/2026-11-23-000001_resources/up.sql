@@ -20,25 +20,61 @@ CREATE TABLE resource_identifier (
     ord INTEGER NOT NULL,
     system TEXT,
     value TEXT,
+    type_system TEXT,
     type_code TEXT,
     period_start TIMESTAMP,
     period_end TIMESTAMP,
     PRIMARY KEY (resource_type, resource_id, ord)
 );
 CREATE INDEX resource_identifier_value ON resource_identifier (resource_type, value, system);
+CREATE INDEX resource_identifier_resource ON resource_identifier (resource_id);
 
--- Repeating codings (Encounter.type, Immunization.vaccineCode, MedicationRequest medication, ...).
+-- Token search values by parameter (Encounter type, vaccine-code, MedicationRequest code,
+-- _tag, ...); plain `code` elements have no system.
 CREATE TABLE resource_coding (
     resource_type TEXT NOT NULL,
     resource_id TEXT NOT NULL,
-    element TEXT NOT NULL,
+    param TEXT NOT NULL,
     ord INTEGER NOT NULL,
     system TEXT,
     code TEXT,
     display TEXT,
-    PRIMARY KEY (resource_type, resource_id, element, ord)
+    -- accent-free, lower-cased CodeableConcept.text or display, for the :text modifier
+    text TEXT,
+    PRIMARY KEY (resource_type, resource_id, param, ord)
 );
-CREATE INDEX resource_coding_code ON resource_coding (resource_type, element, code, system);
+CREATE INDEX resource_coding_code ON resource_coding (resource_type, param, code, system);
+CREATE INDEX resource_coding_resource ON resource_coding (resource_id);
+
+-- String search parameters (name, family, address-city, lot-number, ...). `token` holds the
+-- accent-free, lower-cased text from each word start to the end ("van duc" and "duc" for
+-- "Văn Đức"), so a prefix match on any word is an index range scan; `exact` keeps the
+-- whole original string (on the row starting at its first word) for :exact.
+CREATE TABLE resource_string (
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    param TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    exact TEXT,
+    PRIMARY KEY (resource_type, resource_id, param, ord)
+);
+CREATE INDEX resource_string_token ON resource_string (resource_type, param, token);
+CREATE INDEX resource_string_exact ON resource_string (resource_type, param, exact);
+CREATE INDEX resource_string_resource ON resource_string (resource_id);
+
+-- Reference search values by parameter, as "Type/id" (or the reference as sent when it is
+-- not a literal FHIR reference); the source of chaining, _has, _include and _revinclude.
+CREATE TABLE resource_reference (
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    param TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (resource_type, resource_id, param, ord)
+);
+CREATE INDEX resource_reference_target ON resource_reference (resource_type, param, target);
+CREATE INDEX resource_reference_resource ON resource_reference (resource_id);
 
 CREATE TABLE patient (
     id TEXT PRIMARY KEY,
@@ -62,6 +98,7 @@ CREATE TABLE patient (
 CREATE INDEX patient_cccd ON patient (cccd);
 CREATE INDEX patient_bhyt_card ON patient (bhyt_card);
 CREATE INDEX patient_birth_date ON patient (birth_date, birth_date_end);
+CREATE INDEX patient_gender_birth_date ON patient (gender, birth_date);
 CREATE INDEX patient_last_updated ON patient (last_updated);
 
 CREATE TABLE patient_name (
@@ -120,10 +157,14 @@ CREATE TABLE encounter (
     department_code TEXT,
     main_icd TEXT,
     discharge_disposition TEXT,
-    outcome_code TEXT
+    outcome_code TEXT,
+    length_value DOUBLE,
+    length_unit TEXT
 );
 CREATE INDEX encounter_ma_lk ON encounter (ma_lk);
 CREATE INDEX encounter_patient_period ON encounter (patient_id, period_start);
+CREATE INDEX encounter_subject_period ON encounter (subject_ref, period_start);
+CREATE INDEX encounter_period ON encounter (period_start);
 CREATE INDEX encounter_facility_period ON encounter (facility_code, period_start);
 
 CREATE TABLE encounter_diagnosis (
@@ -155,6 +196,8 @@ CREATE TABLE immunization (
     performer_ref TEXT
 );
 CREATE INDEX immunization_patient ON immunization (patient_id, occurrence_start);
+CREATE INDEX immunization_patient_ref ON immunization (patient_ref, occurrence_start);
+CREATE INDEX immunization_encounter ON immunization (encounter_ref);
 
 CREATE TABLE medication_request (
     id TEXT PRIMARY KEY,
@@ -177,4 +220,6 @@ CREATE TABLE medication_request (
     dispense_unit TEXT
 );
 CREATE INDEX medication_request_patient ON medication_request (patient_id, authored_on_start);
+CREATE INDEX medication_request_subject ON medication_request (subject_ref, authored_on_start);
+CREATE INDEX medication_request_encounter ON medication_request (encounter_ref);
 CREATE INDEX medication_request_prescription ON medication_request (prescription_id);

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::extract::{self, code_in, code_preferring, extension, items, reference, text};
-use super::{identifier_value, insert_rows, Projection, RowMeta};
+use super::{identifier_value, insert_rows, Projection, RowMeta, SearchValues};
+use crate::search::params::{Index, ParamType, SearchParam};
 use crate::store::db::DbConnection;
 use crate::store::schema::{encounter, encounter_diagnosis};
 
@@ -30,6 +31,8 @@ pub struct EncounterRow {
     pub main_icd: Option<String>,
     pub discharge_disposition: Option<String>,
     pub outcome_code: Option<String>,
+    pub length_value: Option<f64>,
+    pub length_unit: Option<String>,
 }
 
 #[derive(Insertable, Debug, PartialEq)]
@@ -81,6 +84,7 @@ pub fn project(meta: &RowMeta, resource: &Value) -> (EncounterRow, Vec<Diagnosis
     let subject_ref = reference(resource, "subject");
     let period = resource.get("period").unwrap_or(&Value::Null);
     let hospitalization = resource.get("hospitalization").unwrap_or(&Value::Null);
+    let length = resource.get("length").unwrap_or(&Value::Null);
     let row = EncounterRow {
         id: id.clone(),
         version_id: meta.version_id,
@@ -116,6 +120,8 @@ pub fn project(meta: &RowMeta, resource: &Value) -> (EncounterRow, Vec<Diagnosis
         outcome_code: extension(resource, "/StructureDefinition/ket-qua-dieu-tri")
             .and_then(|e| e.get("valueCoding"))
             .and_then(|c| text(c, "code")),
+        length_value: length.get("value").and_then(Value::as_f64),
+        length_unit: text(length, "code").or_else(|| text(length, "unit")),
     };
     (row, diagnoses)
 }
@@ -127,8 +133,107 @@ impl Projection for EncounterProjection {
         "Encounter"
     }
 
-    fn coded_elements(&self) -> &'static [&'static str] {
-        &["type", "serviceType", "reasonCode"]
+    fn table(&self) -> &'static str {
+        "encounter"
+    }
+
+    fn search_params(&self) -> &'static [SearchParam] {
+        use Index::*;
+        use ParamType::{Date, Reference, Token};
+        const PARAMS: &[SearchParam] = &[
+            SearchParam::new("identifier", Token, Identifier),
+            SearchParam::new(
+                "status",
+                Token,
+                Code {
+                    column: "status",
+                    system: Some("http://hl7.org/fhir/encounter-status"),
+                },
+            ),
+            SearchParam::new(
+                "class",
+                Token,
+                Code {
+                    column: "class_code",
+                    system: None,
+                },
+            ),
+            SearchParam::new("type", Token, Coding),
+            SearchParam::new("reason-code", Token, Coding),
+            SearchParam::new("special-arrangement", Token, Coding),
+            SearchParam::new("participant-type", Token, Coding),
+            SearchParam::new(
+                "date",
+                Date,
+                Instants {
+                    start: "period_start",
+                    end: "period_end",
+                },
+            ),
+            SearchParam::new(
+                "length",
+                ParamType::Quantity,
+                Index::Quantity {
+                    value: "length_value",
+                    unit: "length_unit",
+                },
+            ),
+            SearchParam::new("subject", Reference, References),
+            SearchParam::new("patient", Reference, References),
+            SearchParam::new("service-provider", Reference, References),
+            SearchParam::new("location", Reference, References),
+            SearchParam::new("diagnosis", Reference, References),
+            SearchParam::new("participant", Reference, References),
+            SearchParam::new("practitioner", Reference, References),
+            SearchParam::new("episode-of-care", Reference, References),
+            SearchParam::new("based-on", Reference, References),
+            SearchParam::new("part-of", Reference, References),
+            SearchParam::new("account", Reference, References),
+            SearchParam::new("appointment", Reference, References),
+            SearchParam::new("reason-reference", Reference, References),
+        ];
+        PARAMS
+    }
+
+    fn search_values(&self, resource: &Value, values: &mut SearchValues) {
+        values.tokens_of("type", items(resource, "type"));
+        values.tokens_of("reason-code", items(resource, "reasonCode"));
+        values.tokens_of(
+            "special-arrangement",
+            resource
+                .get("hospitalization")
+                .into_iter()
+                .flat_map(|h| items(h, "specialArrangement")),
+        );
+        values.subject("subject", resource.get("subject"));
+        values.reference("service-provider", resource.get("serviceProvider"));
+        values.reference("part-of", resource.get("partOf"));
+        for location in items(resource, "location") {
+            values.reference("location", location.get("location"));
+        }
+        for diagnosis in items(resource, "diagnosis") {
+            values.reference("diagnosis", diagnosis.get("condition"));
+        }
+        for participant in items(resource, "participant") {
+            values.tokens_of("participant-type", items(participant, "type"));
+            values.reference("participant", participant.get("individual"));
+            if let Some(individual) = participant.get("individual") {
+                if text(individual, "reference").is_some_and(|r| r.contains("Practitioner/")) {
+                    values.reference("practitioner", Some(individual));
+                }
+            }
+        }
+        for (param, element) in [
+            ("episode-of-care", "episodeOfCare"),
+            ("based-on", "basedOn"),
+            ("account", "account"),
+            ("appointment", "appointment"),
+            ("reason-reference", "reasonReference"),
+        ] {
+            for target in items(resource, element) {
+                values.reference(param, Some(target));
+            }
+        }
     }
 
     fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {

@@ -48,9 +48,12 @@ pub fn extension<'a>(value: &'a Value, url_suffix: &str) -> Option<&'a Value> {
     items(value, "extension").find(|e| e["url"].as_str().is_some_and(|u| u.ends_with(url_suffix)))
 }
 
-/// `reference` of a Reference element.
+/// `reference` of a Reference element, normalised (see [`normalize_reference`]).
 pub fn reference(value: &Value, key: &str) -> Option<String> {
-    value.get(key).and_then(|r| text(r, "reference"))
+    value
+        .get(key)
+        .and_then(|r| text(r, "reference"))
+        .map(|r| normalize_reference(&r))
 }
 
 /// The id in a literal reference to `resource_type`: `Patient/1`, `Patient/1/_history/2`
@@ -62,6 +65,28 @@ pub fn reference_id(reference: &str, resource_type: &str) -> Option<String> {
     let tail = &segments[at + 2..];
     let well_formed = tail.is_empty() || (tail.len() == 2 && tail[0] == "_history");
     (well_formed && crate::fhir::is_valid_id(id)).then(|| id.to_string())
+}
+
+/// `Type/id` for a literal reference (relative, absolute or versioned); any other
+/// reference (`#contained`, `urn:uuid:…`) as sent.
+pub fn normalize_reference(reference: &str) -> String {
+    let segments: Vec<&str> = reference.split('/').collect();
+    let n = segments.len();
+    let at = if n >= 4 && segments[n - 2] == "_history" {
+        n - 4
+    } else if n >= 2 {
+        n - 2
+    } else {
+        return reference.to_string();
+    };
+    let (resource_type, id) = (segments[at], segments[at + 1]);
+    let is_type = resource_type.starts_with(|c: char| c.is_ascii_uppercase())
+        && resource_type.chars().all(|c| c.is_ascii_alphanumeric());
+    if is_type && crate::fhir::is_valid_id(id) {
+        format!("{resource_type}/{id}")
+    } else {
+        reference.to_string()
+    }
 }
 
 pub fn date_time(value: &Value, key: &str) -> Option<InstantSpan> {
@@ -100,6 +125,13 @@ mod tests {
         assert_eq!(reference_id("Group/123", "Patient"), None);
         assert_eq!(reference_id("Patient/", "Patient"), None);
         assert_eq!(reference_id("Patient/1/extra", "Patient"), None);
+        assert_eq!(normalize_reference("Patient/1"), "Patient/1");
+        assert_eq!(
+            normalize_reference("http://h/fhir/Encounter/e-1/_history/3"),
+            "Encounter/e-1"
+        );
+        assert_eq!(normalize_reference("#c1"), "#c1");
+        assert_eq!(normalize_reference("urn:uuid:1234"), "urn:uuid:1234");
     }
 
     #[test]

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::extract::{self, code_preferring, items, reference, text};
-use super::{Projection, RowMeta};
+use super::{Projection, RowMeta, SearchValues};
+use crate::search::params::{Index, ParamType, SearchParam};
 use crate::store::db::DbConnection;
 use crate::store::schema::immunization;
 
@@ -67,8 +68,72 @@ impl Projection for ImmunizationProjection {
         "Immunization"
     }
 
-    fn coded_elements(&self) -> &'static [&'static str] {
-        &["vaccineCode"]
+    fn table(&self) -> &'static str {
+        "immunization"
+    }
+
+    fn search_params(&self) -> &'static [SearchParam] {
+        use Index::*;
+        use ParamType::{Date, Reference, String, Token};
+        const PARAMS: &[SearchParam] = &[
+            SearchParam::new("identifier", Token, Identifier),
+            SearchParam::new(
+                "status",
+                Token,
+                Code {
+                    column: "status",
+                    system: Some("http://hl7.org/fhir/event-status"),
+                },
+            ),
+            SearchParam::new("vaccine-code", Token, Coding),
+            SearchParam::new("reason-code", Token, Coding),
+            SearchParam::new("status-reason", Token, Coding),
+            SearchParam::new("target-disease", Token, Coding),
+            SearchParam::new(
+                "date",
+                Date,
+                Instants {
+                    start: "occurrence_start",
+                    end: "occurrence_end",
+                },
+            ),
+            SearchParam::new("lot-number", String, Strings),
+            SearchParam::new("series", String, Strings),
+            SearchParam::new("patient", Reference, References),
+            SearchParam::new("performer", Reference, References),
+            SearchParam::new("location", Reference, References),
+            SearchParam::new("manufacturer", Reference, References),
+            SearchParam::new("reaction", Reference, References),
+            SearchParam::new("reason-reference", Reference, References),
+        ];
+        PARAMS
+    }
+
+    fn search_values(&self, resource: &Value, values: &mut SearchValues) {
+        if let Some(code) = resource.get("vaccineCode") {
+            values.token("vaccine-code", code);
+        }
+        values.tokens_of("reason-code", items(resource, "reasonCode"));
+        if let Some(reason) = resource.get("statusReason") {
+            values.token("status-reason", reason);
+        }
+        values.string("lot-number", resource.get("lotNumber"));
+        for protocol in items(resource, "protocolApplied") {
+            values.tokens_of("target-disease", items(protocol, "targetDisease"));
+            values.string("series", protocol.get("series"));
+        }
+        values.reference("patient", resource.get("patient"));
+        values.reference("location", resource.get("location"));
+        values.reference("manufacturer", resource.get("manufacturer"));
+        for performer in items(resource, "performer") {
+            values.reference("performer", performer.get("actor"));
+        }
+        for reaction in items(resource, "reaction") {
+            values.reference("reaction", reaction.get("detail"));
+        }
+        for reason in items(resource, "reasonReference") {
+            values.reference("reason-reference", Some(reason));
+        }
     }
 
     fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::extract::{self, code_preferring, items, reference, text};
-use super::{Projection, RowMeta};
+use super::{Projection, RowMeta, SearchValues};
+use crate::search::params::{Index, ParamType, SearchParam};
 use crate::store::db::DbConnection;
 use crate::store::schema::medication_request;
 
@@ -79,8 +80,76 @@ impl Projection for MedicationRequestProjection {
         "MedicationRequest"
     }
 
-    fn coded_elements(&self) -> &'static [&'static str] {
-        &["medicationCodeableConcept", "category"]
+    fn table(&self) -> &'static str {
+        "medication_request"
+    }
+
+    fn search_params(&self) -> &'static [SearchParam] {
+        use Index::*;
+        use ParamType::{Date, Reference, Token};
+        const PARAMS: &[SearchParam] = &[
+            SearchParam::new("identifier", Token, Identifier),
+            SearchParam::new(
+                "status",
+                Token,
+                Code {
+                    column: "status",
+                    system: Some("http://hl7.org/fhir/CodeSystem/medicationrequest-status"),
+                },
+            ),
+            SearchParam::new(
+                "intent",
+                Token,
+                Code {
+                    column: "intent",
+                    system: Some("http://hl7.org/fhir/CodeSystem/medicationrequest-intent"),
+                },
+            ),
+            SearchParam::new("priority", Token, Coding),
+            SearchParam::new("code", Token, Coding),
+            SearchParam::new("category", Token, Coding),
+            SearchParam::new("intended-performertype", Token, Coding),
+            SearchParam::new(
+                "authoredon",
+                Date,
+                Instants {
+                    start: "authored_on_start",
+                    end: "authored_on_end",
+                },
+            ),
+            SearchParam::new("subject", Reference, References),
+            SearchParam::new("patient", Reference, References),
+            SearchParam::new("encounter", Reference, References),
+            SearchParam::new("requester", Reference, References),
+            SearchParam::new("intended-dispenser", Reference, References),
+            SearchParam::new("intended-performer", Reference, References),
+            SearchParam::new("medication", Reference, References),
+        ];
+        PARAMS
+    }
+
+    fn search_values(&self, resource: &Value, values: &mut SearchValues) {
+        for (param, element) in [
+            ("priority", "priority"),
+            ("code", "medicationCodeableConcept"),
+            ("intended-performertype", "performerType"),
+        ] {
+            if let Some(value) = resource.get(element) {
+                values.token(param, value);
+            }
+        }
+        values.tokens_of("category", items(resource, "category"));
+        values.subject("subject", resource.get("subject"));
+        values.reference("encounter", resource.get("encounter"));
+        values.reference("requester", resource.get("requester"));
+        values.reference("intended-performer", resource.get("performer"));
+        values.reference("medication", resource.get("medicationReference"));
+        values.reference(
+            "intended-dispenser",
+            resource
+                .get("dispenseRequest")
+                .and_then(|d| d.get("performer")),
+        );
     }
 
     fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {

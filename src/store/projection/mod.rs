@@ -14,7 +14,9 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::db::DbConnection;
-use super::schema::{resource_coding, resource_identifier};
+use super::schema::{resource_coding, resource_identifier, resource_reference, resource_string};
+use crate::fhir::text::search_form;
+use crate::search::params::SearchParam;
 use extract::{items, text};
 
 /// Multi-row INSERT through the concrete connection: diesel's `MultiConnection` has no
@@ -41,8 +43,15 @@ pub struct RowMeta<'a> {
 pub trait Projection: Sync {
     fn resource_type(&self) -> &'static str;
 
-    /// CodeableConcept elements whose codings go to `resource_coding`.
-    fn coded_elements(&self) -> &'static [&'static str];
+    /// The type's own table.
+    fn table(&self) -> &'static str;
+
+    /// The search parameters this projection indexes, and where.
+    fn search_params(&self) -> &'static [SearchParam];
+
+    /// Values of the type's string, token and reference parameters, for the shared
+    /// `resource_string`, `resource_coding` and `resource_reference` tables.
+    fn search_values(&self, resource: &Value, values: &mut SearchValues);
 
     /// Deletes the type's own row and child rows of `id`.
     fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()>;
@@ -88,6 +97,18 @@ pub fn replace(
                 .filter(resource_coding::resource_id.eq(meta.id)),
         )
         .execute(conn)?;
+        diesel::delete(
+            resource_string::table
+                .filter(resource_string::resource_type.eq(resource_type))
+                .filter(resource_string::resource_id.eq(meta.id)),
+        )
+        .execute(conn)?;
+        diesel::delete(
+            resource_reference::table
+                .filter(resource_reference::resource_type.eq(resource_type))
+                .filter(resource_reference::resource_id.eq(meta.id)),
+        )
+        .execute(conn)?;
         projection.clear(conn, meta.id)?;
     }
     let resource = resource.unwrap_or(&Value::Null);
@@ -96,14 +117,18 @@ pub fn replace(
     if !identifiers.is_empty() {
         insert_rows!(conn, resource_identifier::table, &identifiers)?;
     }
-    let codings = coding_rows(
-        resource_type,
-        meta.id,
-        projection.coded_elements(),
-        resource,
-    );
-    if !codings.is_empty() {
-        insert_rows!(conn, resource_coding::table, &codings)?;
+    let mut values = SearchValues::default();
+    values.meta(resource);
+    projection.search_values(resource, &mut values);
+    let rows = values.into_rows(resource_type, meta.id);
+    if !rows.codings.is_empty() {
+        insert_rows!(conn, resource_coding::table, &rows.codings)?;
+    }
+    if !rows.strings.is_empty() {
+        insert_rows!(conn, resource_string::table, &rows.strings)?;
+    }
+    if !rows.references.is_empty() {
+        insert_rows!(conn, resource_reference::table, &rows.references)?;
     }
     Ok(())
 }
@@ -116,6 +141,7 @@ pub struct IdentifierRow {
     pub ord: i32,
     pub system: Option<String>,
     pub value: Option<String>,
+    pub type_system: Option<String>,
     pub type_code: Option<String>,
     pub period_start: Option<NaiveDateTime>,
     pub period_end: Option<NaiveDateTime>,
@@ -130,15 +156,17 @@ pub fn identifier_rows(
         .enumerate()
         .map(|(ord, identifier)| {
             let period = identifier.get("period").unwrap_or(&Value::Null);
+            let type_coding = identifier
+                .get("type")
+                .and_then(|t| extract::codings(t).find(|c| c.get("code").is_some()));
             IdentifierRow {
                 resource_type,
                 resource_id: id.to_string(),
                 ord: ord as i32,
                 system: text(identifier, "system"),
                 value: text(identifier, "value"),
-                type_code: identifier
-                    .get("type")
-                    .and_then(|t| extract::codings(t).find_map(|c| text(c, "code"))),
+                type_system: type_coding.and_then(|c| text(c, "system")),
+                type_code: type_coding.and_then(|c| text(c, "code")),
                 period_start: extract::start_of(extract::date_time(period, "start")),
                 period_end: extract::end_of(extract::date_time(period, "end")),
             }
@@ -146,41 +174,238 @@ pub fn identifier_rows(
         .collect()
 }
 
+/// One token value of a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub system: Option<String>,
+    pub code: Option<String>,
+    pub display: Option<String>,
+    /// Accent-free text for `:text` (the concept's text, else the display).
+    pub text: Option<String>,
+}
+
+/// Search values gathered from one resource, by parameter code.
+#[derive(Debug, Default)]
+pub struct SearchValues {
+    pub strings: Vec<(&'static str, String)>,
+    pub tokens: Vec<(&'static str, Token)>,
+    pub references: Vec<(&'static str, String)>,
+}
+
+impl SearchValues {
+    pub fn string(&mut self, param: &'static str, value: Option<&Value>) {
+        if let Some(text) = value.and_then(Value::as_str) {
+            self.strings.push((param, text.to_string()));
+        }
+    }
+
+    /// Every string of `element` (a string or array of strings) of each item.
+    pub fn strings_of<'a>(
+        &mut self,
+        param: &'static str,
+        parents: impl Iterator<Item = &'a Value>,
+        element: &str,
+    ) {
+        for parent in parents {
+            for value in items(parent, element) {
+                self.string(param, Some(value));
+            }
+        }
+    }
+
+    /// A CodeableConcept, Coding, or plain code.
+    pub fn token(&mut self, param: &'static str, value: &Value) {
+        match value {
+            Value::String(code) => self.tokens.push((
+                param,
+                Token {
+                    system: None,
+                    code: Some(code.clone()),
+                    display: None,
+                    text: None,
+                },
+            )),
+            Value::Object(_) if value.get("coding").is_some() || value.get("text").is_some() => {
+                let concept_text = text(value, "text");
+                for coding in extract::codings(value) {
+                    self.coding(param, coding, concept_text.as_deref());
+                }
+                if extract::codings(value).next().is_none() {
+                    if let Some(concept_text) = concept_text {
+                        self.tokens.push((
+                            param,
+                            Token {
+                                system: None,
+                                code: None,
+                                display: None,
+                                text: Some(search_form(&concept_text)),
+                            },
+                        ));
+                    }
+                }
+            }
+            Value::Object(_) => self.coding(param, value, None),
+            _ => {}
+        }
+    }
+
+    fn coding(&mut self, param: &'static str, coding: &Value, concept_text: Option<&str>) {
+        let display = text(coding, "display");
+        let label = concept_text.map(str::to_string).or_else(|| display.clone());
+        self.tokens.push((
+            param,
+            Token {
+                system: text(coding, "system"),
+                code: text(coding, "code"),
+                display,
+                text: label.map(|l| search_form(&l)),
+            },
+        ));
+    }
+
+    pub fn tokens_of<'a>(&mut self, param: &'static str, values: impl Iterator<Item = &'a Value>) {
+        for value in values {
+            self.token(param, value);
+        }
+    }
+
+    /// The target of a Reference element, normalised to `Type/id` when it is literal.
+    pub fn reference(&mut self, param: &'static str, value: Option<&Value>) {
+        if let Some(target) = value.and_then(|r| text(r, "reference")) {
+            self.references
+                .push((param, extract::normalize_reference(&target)));
+        }
+    }
+
+    /// `reference` for `param`, plus `patient` when the target is a Patient.
+    pub fn subject(&mut self, param: &'static str, value: Option<&Value>) {
+        self.reference(param, value);
+        if let Some((_, target)) = self.references.last() {
+            if target.starts_with("Patient/") && param != "patient" {
+                let target = target.clone();
+                self.references.push(("patient", target));
+            }
+        }
+    }
+
+    /// `_tag`, `_security`, `_profile` and `_source` from `meta`, for every type.
+    fn meta(&mut self, resource: &Value) {
+        let Some(meta) = resource.get("meta") else {
+            return;
+        };
+        self.tokens_of("_tag", items(meta, "tag"));
+        self.tokens_of("_security", items(meta, "security"));
+        self.tokens_of("_profile", items(meta, "profile"));
+        if let Some(source) = meta.get("source") {
+            self.token("_source", source);
+        }
+    }
+
+    fn into_rows(self, resource_type: &'static str, id: &str) -> IndexRows {
+        let mut ords: std::collections::HashMap<&'static str, i32> = Default::default();
+        let mut next = |param: &'static str| {
+            let ord = ords.entry(param).or_insert(0);
+            *ord += 1;
+            *ord - 1
+        };
+        let mut strings = Vec::new();
+        for (param, value) in self.strings {
+            for (index, token) in word_suffixes(&search_form(&value)).into_iter().enumerate() {
+                strings.push(StringRow {
+                    resource_type,
+                    resource_id: id.to_string(),
+                    param,
+                    ord: next(param),
+                    token,
+                    exact: (index == 0).then(|| value.clone()),
+                });
+            }
+        }
+        let codings = self
+            .tokens
+            .into_iter()
+            .map(|(param, token)| CodingRow {
+                resource_type,
+                resource_id: id.to_string(),
+                param,
+                ord: next(param),
+                system: token.system,
+                code: token.code,
+                display: token.display,
+                text: token.text,
+            })
+            .collect();
+        let references = self
+            .references
+            .into_iter()
+            .map(|(param, target)| ReferenceRow {
+                resource_type,
+                resource_id: id.to_string(),
+                param,
+                ord: next(param),
+                target,
+            })
+            .collect();
+        IndexRows {
+            codings,
+            strings,
+            references,
+        }
+    }
+}
+
+/// "nguyen van duc" → ["nguyen van duc", "van duc", "duc"]: a prefix match on any word.
+fn word_suffixes(folded: &str) -> Vec<String> {
+    if folded.is_empty() {
+        return Vec::new();
+    }
+    let mut suffixes = vec![folded.to_string()];
+    suffixes.extend(
+        folded
+            .match_indices(' ')
+            .map(|(at, _)| folded[at + 1..].to_string()),
+    );
+    suffixes
+}
+
+struct IndexRows {
+    codings: Vec<CodingRow>,
+    strings: Vec<StringRow>,
+    references: Vec<ReferenceRow>,
+}
+
 #[derive(Insertable, Debug, PartialEq)]
 #[diesel(table_name = resource_coding)]
 pub struct CodingRow {
     pub resource_type: &'static str,
     pub resource_id: String,
-    pub element: &'static str,
+    pub param: &'static str,
     pub ord: i32,
     pub system: Option<String>,
     pub code: Option<String>,
     pub display: Option<String>,
+    pub text: Option<String>,
 }
 
-pub fn coding_rows(
-    resource_type: &'static str,
-    id: &str,
-    elements: &[&'static str],
-    resource: &Value,
-) -> Vec<CodingRow> {
-    elements
-        .iter()
-        .flat_map(|&element| {
-            items(resource, element)
-                .flat_map(extract::codings)
-                .enumerate()
-                .map(move |(ord, coding)| CodingRow {
-                    resource_type,
-                    resource_id: id.to_string(),
-                    element,
-                    ord: ord as i32,
-                    system: text(coding, "system"),
-                    code: text(coding, "code"),
-                    display: text(coding, "display"),
-                })
-        })
-        .collect()
+#[derive(Insertable, Debug, PartialEq)]
+#[diesel(table_name = resource_string)]
+pub struct StringRow {
+    pub resource_type: &'static str,
+    pub resource_id: String,
+    pub param: &'static str,
+    pub ord: i32,
+    pub token: String,
+    pub exact: Option<String>,
+}
+
+#[derive(Insertable, Debug, PartialEq)]
+#[diesel(table_name = resource_reference)]
+pub struct ReferenceRow {
+    pub resource_type: &'static str,
+    pub resource_id: String,
+    pub param: &'static str,
+    pub ord: i32,
+    pub target: String,
 }
 
 /// The identifier value whose system ends with `system_suffix` (`/sid/cccd`, ...).
@@ -207,14 +432,14 @@ mod tests {
             ["Patient", "Encounter", "Immunization", "MedicationRequest"]
         );
         assert!(find("Observation").is_none());
-        assert_eq!(find("Encounter").unwrap().resource_type(), "Encounter");
+        assert_eq!(find("Encounter").unwrap().table(), "encounter");
     }
 
     #[test]
     fn identifier_rows_follow_the_resource() {
         let patient = json!({"identifier": [
             {"system": "https://fhir.vnfhir.org/sid/cccd", "value": "001090012345",
-             "type": {"coding": [{"code": "NI"}]},
+             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "NI"}]},
              "period": {"start": "2021-01-01", "end": "2036-01-01"}},
             {"value": "local-1"}
         ]});
@@ -222,6 +447,10 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].value.as_deref(), Some("001090012345"));
         assert_eq!(rows[0].type_code.as_deref(), Some("NI"));
+        assert_eq!(
+            rows[0].type_system.as_deref(),
+            Some("http://terminology.hl7.org/CodeSystem/v2-0203")
+        );
         assert_eq!(
             rows[0].period_start.unwrap().to_string(),
             "2020-12-31 17:00:00"
@@ -235,15 +464,63 @@ mod tests {
     }
 
     #[test]
-    fn coding_rows_cover_arrays_of_concepts() {
-        let encounter = json!({"type": [
-            {"coding": [{"system": "s1", "code": "01", "display": "Khám bệnh"}]},
-            {"coding": [{"system": "s2", "code": "AMB"}]}
-        ]});
-        let rows = coding_rows("Encounter", "e1", &["type"], &encounter);
-        let codes: Vec<_> = rows.iter().map(|r| (r.ord, r.code.as_deref())).collect();
-        assert_eq!(codes, [(0, Some("01")), (1, Some("AMB"))]);
-        assert_eq!(rows[0].display.as_deref(), Some("Khám bệnh"));
-        assert!(coding_rows("Encounter", "e1", &["type"], &Value::Null).is_empty());
+    fn search_values_become_rows() {
+        let mut values = SearchValues::default();
+        values.string("name", Some(&json!("Nguyễn Văn Đức")));
+        values.token(
+            "type",
+            &json!({"text": "Khám bệnh", "coding": [{"system": "s1", "code": "01"}, {"code": "AMB", "display": "x"}]}),
+        );
+        values.token("status", &json!("finished"));
+        values.subject(
+            "subject",
+            Some(&json!({"reference": "http://h/fhir/Patient/p1/_history/2"})),
+        );
+        values.meta(
+            &json!({"meta": {"tag": [{"system": "t", "code": "x"}], "profile": ["http://p"]}}),
+        );
+        let rows = values.into_rows("Encounter", "e1");
+        let strings: Vec<_> = rows
+            .strings
+            .iter()
+            .map(|r| (r.token.as_str(), r.exact.as_deref()))
+            .collect();
+        assert_eq!(
+            strings,
+            [
+                ("nguyen van duc", Some("Nguyễn Văn Đức")),
+                ("van duc", None),
+                ("duc", None)
+            ]
+        );
+        let codes: Vec<_> = rows
+            .codings
+            .iter()
+            .map(|r| {
+                (
+                    r.param,
+                    r.ord,
+                    r.system.as_deref(),
+                    r.code.as_deref(),
+                    r.text.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("type", 0, Some("s1"), Some("01"), Some("kham benh")),
+                ("type", 1, None, Some("AMB"), Some("kham benh")),
+                ("status", 0, None, Some("finished"), None),
+                ("_tag", 0, Some("t"), Some("x"), None),
+                ("_profile", 0, None, Some("http://p"), None),
+            ]
+        );
+        let refs: Vec<_> = rows
+            .references
+            .iter()
+            .map(|r| (r.param, r.target.as_str()))
+            .collect();
+        assert_eq!(refs, [("subject", "Patient/p1"), ("patient", "Patient/p1")]);
     }
 }

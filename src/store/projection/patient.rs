@@ -5,9 +5,10 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::extract::{self, code_preferring, extension, items, joined, text};
-use super::{identifier_value, insert_rows, Projection, RowMeta};
+use super::{identifier_value, insert_rows, Projection, RowMeta, SearchValues};
 use crate::fhir::datetime;
 use crate::fhir::text::search_form;
+use crate::search::params::{Index, ParamType, SearchParam};
 use crate::store::db::DbConnection;
 use crate::store::schema::{patient, patient_address, patient_name, patient_telecom};
 
@@ -190,8 +191,122 @@ impl Projection for PatientProjection {
         "Patient"
     }
 
-    fn coded_elements(&self) -> &'static [&'static str] {
-        &["maritalStatus"]
+    fn table(&self) -> &'static str {
+        "patient"
+    }
+
+    fn search_params(&self) -> &'static [SearchParam] {
+        use Index::*;
+        use ParamType::{Date, Reference, String, Token};
+        const PARAMS: &[SearchParam] = &[
+            SearchParam::new("identifier", Token, Identifier),
+            SearchParam::new("name", String, Strings),
+            SearchParam::new("family", String, Strings),
+            SearchParam::new("given", String, Strings),
+            SearchParam::new("phonetic", String, Strings),
+            SearchParam::new("address", String, Strings),
+            SearchParam::new("address-city", String, Strings),
+            SearchParam::new("address-country", String, Strings),
+            SearchParam::new("address-postalcode", String, Strings),
+            SearchParam::new("address-state", String, Strings),
+            SearchParam::new("address-use", Token, Coding),
+            SearchParam::new(
+                "gender",
+                Token,
+                Code {
+                    column: "gender",
+                    system: Some("http://hl7.org/fhir/administrative-gender"),
+                },
+            ),
+            SearchParam::new(
+                "birthdate",
+                Date,
+                Dates {
+                    start: "birth_date",
+                    end: "birth_date_end",
+                },
+            ),
+            SearchParam::new("active", Token, Flag("active")),
+            SearchParam::new("deceased", Token, Flag("deceased")),
+            SearchParam::new(
+                "death-date",
+                Date,
+                Instants {
+                    start: "deceased_at",
+                    end: "deceased_at",
+                },
+            ),
+            SearchParam::new("telecom", Token, Telecom(None)),
+            SearchParam::new("phone", Token, Telecom(Some("phone"))),
+            SearchParam::new("email", Token, Telecom(Some("email"))),
+            SearchParam::new("language", Token, Coding),
+            SearchParam::new("general-practitioner", Reference, References),
+            SearchParam::new("organization", Reference, References),
+            SearchParam::new("link", Reference, References),
+        ];
+        PARAMS
+    }
+
+    fn search_values(&self, resource: &Value, values: &mut SearchValues) {
+        for name in items(resource, "name") {
+            // The whole name in Vietnamese order, so "van duc" finds "Nguyễn Văn Đức".
+            let full = text(name, "text").or_else(|| {
+                let parts: Vec<&str> = name
+                    .get("family")
+                    .into_iter()
+                    .chain(items(name, "given"))
+                    .filter_map(Value::as_str)
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" "))
+            });
+            values.string("name", full.map(Value::String).as_ref());
+            values.string("family", name.get("family"));
+            values.string("name", name.get("family"));
+            for part in ["given", "prefix", "suffix"] {
+                values.strings_of("name", std::iter::once(name), part);
+            }
+            values.strings_of("given", std::iter::once(name), "given");
+        }
+        let phonetic: Vec<_> = values
+            .strings
+            .iter()
+            .filter(|(param, _)| *param == "name")
+            .map(|(_, text)| text.clone())
+            .collect();
+        values
+            .strings
+            .extend(phonetic.into_iter().map(|text| ("phonetic", text)));
+        for address in items(resource, "address") {
+            for part in [
+                "text",
+                "line",
+                "city",
+                "district",
+                "state",
+                "postalCode",
+                "country",
+            ] {
+                values.strings_of("address", std::iter::once(address), part);
+            }
+            values.string("address-city", address.get("city"));
+            values.string("address-country", address.get("country"));
+            values.string("address-postalcode", address.get("postalCode"));
+            values.string("address-state", address.get("state"));
+            if let Some(use_code) = address.get("use") {
+                values.token("address-use", use_code);
+            }
+        }
+        values.tokens_of(
+            "language",
+            items(resource, "communication").filter_map(|c| c.get("language")),
+        );
+        for practitioner in items(resource, "generalPractitioner") {
+            values.reference("general-practitioner", Some(practitioner));
+        }
+        values.reference("organization", resource.get("managingOrganization"));
+        for link in items(resource, "link") {
+            values.reference("link", link.get("other"));
+        }
     }
 
     fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {

@@ -1,0 +1,97 @@
+//! Where each supported search parameter lives in the relational projection.
+
+/// The FHIR search parameter types this server evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    String,
+    Token,
+    Date,
+    Reference,
+    Quantity,
+    Uri,
+}
+
+impl ParamType {
+    pub fn parse(text: &str) -> Option<ParamType> {
+        Some(match text {
+            "string" => ParamType::String,
+            "token" => ParamType::Token,
+            "date" => ParamType::Date,
+            "reference" => ParamType::Reference,
+            "quantity" => ParamType::Quantity,
+            "uri" => ParamType::Uri,
+            _ => return None,
+        })
+    }
+}
+
+/// The indexed columns or child table behind a parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Index {
+    /// The resource id (`_id`).
+    Id,
+    /// A code column of the type's table; the code system when the element has a fixed one.
+    Code {
+        column: &'static str,
+        system: Option<&'static str>,
+    },
+    /// A boolean column (`active`, `deceased`).
+    Flag(&'static str),
+    /// `resource_identifier`.
+    Identifier,
+    /// `resource_coding` rows of this parameter.
+    Coding,
+    /// `patient_telecom`, optionally of one ContactPoint system.
+    Telecom(Option<&'static str>),
+    /// `resource_string` rows of this parameter.
+    Strings,
+    /// Inclusive UTC timestamp range columns; a missing end means "still going on".
+    Instants {
+        start: &'static str,
+        end: &'static str,
+    },
+    /// Inclusive calendar-date range columns (birthDate).
+    Dates {
+        start: &'static str,
+        end: &'static str,
+    },
+    /// `resource_reference` rows of this parameter (target types come from the official
+    /// definition).
+    References,
+    /// A numeric column with its unit code column.
+    Quantity {
+        value: &'static str,
+        unit: &'static str,
+    },
+}
+
+/// A supported search parameter of one resource type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchParam {
+    pub code: &'static str,
+    pub kind: ParamType,
+    pub index: Index,
+}
+
+impl SearchParam {
+    pub const fn new(code: &'static str, kind: ParamType, index: Index) -> SearchParam {
+        SearchParam { code, kind, index }
+    }
+}
+
+/// Parameters every type supports, from `Resource`.
+pub const COMMON: &[SearchParam] = &[
+    SearchParam::new("_id", ParamType::Token, Index::Id),
+    SearchParam::new(
+        "_lastUpdated",
+        ParamType::Date,
+        Index::Instants {
+            start: "last_updated",
+            end: "last_updated",
+        },
+    ),
+    SearchParam::new("_tag", ParamType::Token, Index::Coding),
+    SearchParam::new("_security", ParamType::Token, Index::Coding),
+    SearchParam::new("_profile", ParamType::Uri, Index::Coding),
+    SearchParam::new("_source", ParamType::Uri, Index::Coding),
+];

@@ -1,0 +1,717 @@
+//! SQL for a [`SearchRequest`], the same text shape for PostgreSQL and SQLite with
+//! numbered placeholders (`$1` / `?1`). Every condition is an indexed column or an
+//! `EXISTS` over an indexed child table; nothing reads the stored JSON.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+
+use super::params::{Index, SearchParam};
+use super::query::{Filter, Modifier, Prefix, SearchRequest, SearchValue, Sort};
+use crate::store::projection;
+
+pub const MAX_SORT_KEYS: usize = 3;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Text(String),
+    Double(f64),
+    Bool(bool),
+    Timestamp(NaiveDateTime),
+    Date(NaiveDate),
+    Int(i64),
+}
+
+/// SQL text with its binds.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<Bind>,
+    pub postgres: bool,
+    aliases: usize,
+}
+
+impl Sql {
+    pub fn new(postgres: bool) -> Sql {
+        Sql {
+            text: String::new(),
+            binds: Vec::new(),
+            postgres,
+            aliases: 0,
+        }
+    }
+
+    pub fn bind(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        if self.postgres {
+            format!("${}", self.binds.len())
+        } else {
+            format!("?{}", self.binds.len())
+        }
+    }
+
+    fn text(&mut self, value: &str) -> String {
+        self.bind(Bind::Text(value.to_string()))
+    }
+
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("x{}", self.aliases)
+    }
+
+    /// `column` starts with `prefix` (already folded): LIKE on PostgreSQL (index with
+    /// text_pattern_ops), a byte range on SQLite (its LIKE ignores ASCII case).
+    fn starts_with(&mut self, column: &str, prefix: &str) -> String {
+        if self.postgres {
+            let escaped = prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let p = self.text(&format!("{escaped}%"));
+            format!("{column} LIKE {p}")
+        } else {
+            let low = self.text(prefix);
+            let high = self.text(&format!("{prefix}\u{10FFFF}"));
+            format!("({column} >= {low} AND {column} < {high})")
+        }
+    }
+
+    fn contains(&mut self, column: &str, part: &str) -> String {
+        let escaped = part
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = self.text(&format!("%{escaped}%"));
+        format!("{column} LIKE {p} ESCAPE '\\'")
+    }
+}
+
+fn table_of(resource_type: &str) -> &'static str {
+    projection::find(resource_type).map_or("", |p| p.table())
+}
+
+fn or_all(parts: Vec<String>) -> String {
+    if parts.is_empty() {
+        "1=0".into()
+    } else {
+        format!("({})", parts.join(" OR "))
+    }
+}
+
+const FAR_FUTURE: &str = "9999-12-31 23:59:59";
+
+/// The condition for `filter` on rows of `resource_type` aliased `a`.
+pub fn condition(sql: &mut Sql, resource_type: &str, a: &str, filter: &Filter) -> String {
+    match filter {
+        Filter::Param {
+            param,
+            modifier,
+            values,
+        } => {
+            let positive = param_condition(sql, resource_type, a, param, *modifier, values);
+            if *modifier == Modifier::Not {
+                match param.index {
+                    Index::Code { column, .. } | Index::Flag(column) => {
+                        format!("({a}.{column} IS NULL OR NOT {positive})")
+                    }
+                    _ => format!("NOT {positive}"),
+                }
+            } else {
+                positive
+            }
+        }
+        Filter::Missing { param, missing } => {
+            let present = presence(sql, resource_type, a, param);
+            if *missing {
+                format!("NOT {present}")
+            } else {
+                present
+            }
+        }
+        Filter::Chain {
+            param,
+            target_type,
+            inner,
+        } => {
+            let x = sql.alias();
+            let y = sql.alias();
+            let rt = sql.text(resource_type);
+            let p = sql.text(param);
+            let prefix = sql.text(&format!("{target_type}/"));
+            let table = table_of(target_type);
+            let inner = condition(sql, target_type, &y, inner);
+            format!(
+                "EXISTS (SELECT 1 FROM resource_reference {x} WHERE {x}.resource_type = {rt} AND {x}.param = {p} \
+                 AND {x}.resource_id = {a}.id AND {x}.target IN \
+                 (SELECT {prefix} || {y}.id FROM {table} {y} WHERE NOT {y}.deleted AND {inner}))"
+            )
+        }
+        Filter::AnyOf(filters) => {
+            let parts = filters
+                .iter()
+                .map(|f| condition(sql, resource_type, a, f))
+                .collect();
+            or_all(parts)
+        }
+        Filter::Has {
+            source,
+            param,
+            inner,
+        } => {
+            let x = sql.alias();
+            let y = sql.alias();
+            let st = sql.text(source);
+            let p = sql.text(param);
+            let prefix = sql.text(&format!("{resource_type}/"));
+            let table = table_of(source);
+            let inner = condition(sql, source, &y, inner);
+            format!(
+                "EXISTS (SELECT 1 FROM resource_reference {x} JOIN {table} {y} ON {y}.id = {x}.resource_id \
+                 WHERE {x}.resource_type = {st} AND {x}.param = {p} AND {x}.target = {prefix} || {a}.id \
+                 AND NOT {y}.deleted AND {inner})"
+            )
+        }
+    }
+}
+
+/// `EXISTS (SELECT 1 FROM child x WHERE <link> AND <rows>)` for child-table indexes.
+fn child_exists(
+    sql: &mut Sql,
+    resource_type: &str,
+    a: &str,
+    param: &SearchParam,
+    rows: impl FnOnce(&mut Sql, &str) -> String,
+) -> String {
+    let x = sql.alias();
+    let link = match param.index {
+        Index::Telecom(system) => {
+            let mut link = format!("{x}.patient_id = {a}.id");
+            if let Some(system) = system {
+                let s = sql.text(system);
+                link.push_str(&format!(" AND {x}.system = {s}"));
+            }
+            link
+        }
+        Index::Identifier => {
+            let rt = sql.text(resource_type);
+            format!("{x}.resource_type = {rt} AND {x}.resource_id = {a}.id")
+        }
+        _ => {
+            let rt = sql.text(resource_type);
+            let p = sql.text(param.code);
+            format!("{x}.resource_type = {rt} AND {x}.param = {p} AND {x}.resource_id = {a}.id")
+        }
+    };
+    let table = match param.index {
+        Index::Telecom(_) => "patient_telecom",
+        Index::Identifier => "resource_identifier",
+        Index::Coding => "resource_coding",
+        Index::Strings => "resource_string",
+        _ => "resource_reference",
+    };
+    let rows = rows(sql, &x);
+    format!("EXISTS (SELECT 1 FROM {table} {x} WHERE {link} AND {rows})")
+}
+
+fn presence(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) -> String {
+    match param.index {
+        Index::Id => "1=1".into(),
+        Index::Code { column, .. }
+        | Index::Flag(column)
+        | Index::Instants { start: column, .. }
+        | Index::Dates { start: column, .. }
+        | Index::Quantity { value: column, .. } => {
+            format!("{a}.{column} IS NOT NULL")
+        }
+        _ => child_exists(sql, resource_type, a, param, |_, _| "1=1".into()),
+    }
+}
+
+fn token_parts(value: &SearchValue) -> (Option<Option<&str>>, Option<&str>) {
+    match value {
+        SearchValue::Token { system, code } => {
+            (system.as_ref().map(|s| s.as_deref()), code.as_deref())
+        }
+        _ => (None, None),
+    }
+}
+
+/// `system`/`code` match on a child row aliased `x`.
+fn system_code(
+    sql: &mut Sql,
+    x: &str,
+    system_column: &str,
+    code_column: &str,
+    value: &SearchValue,
+) -> String {
+    let (system, code) = token_parts(value);
+    let mut parts = Vec::new();
+    match system {
+        Some(Some(s)) => {
+            let b = sql.text(s);
+            parts.push(format!("{x}.{system_column} = {b}"));
+        }
+        Some(None) => parts.push(format!("{x}.{system_column} IS NULL")),
+        None => {}
+    }
+    if let Some(code) = code {
+        let b = sql.text(code);
+        parts.push(format!("{x}.{code_column} = {b}"));
+    }
+    if parts.is_empty() {
+        "1=1".into()
+    } else {
+        format!("({})", parts.join(" AND "))
+    }
+}
+
+fn param_condition(
+    sql: &mut Sql,
+    resource_type: &str,
+    a: &str,
+    param: &SearchParam,
+    modifier: Modifier,
+    values: &[SearchValue],
+) -> String {
+    match param.index {
+        Index::Id => {
+            let parts = values
+                .iter()
+                .filter_map(|v| token_parts(v).1)
+                .map(|code| {
+                    let b = sql.text(code);
+                    format!("{a}.id = {b}")
+                })
+                .collect();
+            or_all(parts)
+        }
+        Index::Code {
+            column,
+            system: fixed,
+        } => {
+            let parts = values
+                .iter()
+                .map(|v| {
+                    let (system, code) = token_parts(v);
+                    let foreign = matches!((system, fixed), (Some(Some(s)), Some(f)) if s != f);
+                    match (foreign, code) {
+                        (true, _) => "1=0".into(),
+                        (false, Some(code)) => {
+                            let b = sql.text(code);
+                            format!("{a}.{column} = {b}")
+                        }
+                        (false, None) => format!("{a}.{column} IS NOT NULL"),
+                    }
+                })
+                .collect();
+            or_all(parts)
+        }
+        Index::Flag(column) => {
+            let parts = values
+                .iter()
+                .map(|v| match token_parts(v).1 {
+                    Some("true") => {
+                        let b = sql.bind(Bind::Bool(true));
+                        format!("{a}.{column} = {b}")
+                    }
+                    Some("false") => {
+                        let b = sql.bind(Bind::Bool(false));
+                        format!("{a}.{column} = {b}")
+                    }
+                    _ => "1=0".into(),
+                })
+                .collect();
+            or_all(parts)
+        }
+        Index::Identifier => child_exists(sql, resource_type, a, param, |sql, x| {
+            let parts = values
+                .iter()
+                .map(|v| match v {
+                    SearchValue::OfType { type_system, type_code, value } => {
+                        let ts = sql.text(type_system);
+                        let tc = sql.text(type_code);
+                        let val = sql.text(value);
+                        format!("({x}.type_system = {ts} AND {x}.type_code = {tc} AND {x}.value = {val})")
+                    }
+                    other => system_code(sql, x, "system", "value", other),
+                })
+                .collect();
+            or_all(parts)
+        }),
+        Index::Coding => child_exists(sql, resource_type, a, param, |sql, x| {
+            let parts = values
+                .iter()
+                .map(|v| match (modifier, v) {
+                    (Modifier::Text, SearchValue::Text(text)) => {
+                        sql.starts_with(&format!("{x}.text"), text)
+                    }
+                    (_, other) => system_code(sql, x, "system", "code", other),
+                })
+                .collect();
+            or_all(parts)
+        }),
+        Index::Telecom(_) => child_exists(sql, resource_type, a, param, |sql, x| {
+            let parts = values
+                .iter()
+                .map(|v| system_code(sql, x, "system", "value", v))
+                .collect();
+            or_all(parts)
+        }),
+        Index::Strings => child_exists(sql, resource_type, a, param, |sql, x| {
+            let parts = values
+                .iter()
+                .filter_map(|v| match v {
+                    SearchValue::Text(text) => Some(text),
+                    _ => None,
+                })
+                .map(|text| match modifier {
+                    Modifier::Exact => {
+                        let b = sql.text(text);
+                        format!("{x}.exact = {b}")
+                    }
+                    Modifier::Contains => sql.contains(&format!("{x}.token"), text),
+                    _ => sql.starts_with(&format!("{x}.token"), text),
+                })
+                .collect();
+            or_all(parts)
+        }),
+        Index::References => child_exists(sql, resource_type, a, param, |sql, x| {
+            let targets: Vec<String> = values
+                .iter()
+                .flat_map(|v| match v {
+                    SearchValue::Reference(targets) => targets.clone(),
+                    _ => Vec::new(),
+                })
+                .map(|t| sql.text(&t))
+                .collect();
+            if targets.is_empty() {
+                "1=0".into()
+            } else {
+                format!("{x}.target IN ({})", targets.join(", "))
+            }
+        }),
+        Index::Instants { start, end } => {
+            let parts = values
+                .iter()
+                .filter_map(|v| match v {
+                    SearchValue::Date {
+                        prefix,
+                        start: ls,
+                        end: le,
+                        ..
+                    } => Some((*prefix, *ls, *le)),
+                    _ => None,
+                })
+                .map(|(prefix, ls, le)| {
+                    let far = NaiveDateTime::parse_from_str(FAR_FUTURE, "%Y-%m-%d %H:%M:%S")
+                        .expect("constant");
+                    let (ls, le) = approximate(prefix, ls, le);
+                    range_condition(
+                        sql,
+                        a,
+                        start,
+                        end,
+                        prefix,
+                        Bind::Timestamp(ls),
+                        Bind::Timestamp(le),
+                        Bind::Timestamp(far),
+                    )
+                })
+                .collect();
+            or_all(parts)
+        }
+        Index::Dates { start, end } => {
+            let parts = values
+                .iter()
+                .filter_map(|v| match v {
+                    SearchValue::Date {
+                        prefix,
+                        first,
+                        last,
+                        ..
+                    } => Some((*prefix, *first, *last)),
+                    _ => None,
+                })
+                .map(|(prefix, first, last)| {
+                    let (first, last) = if prefix == Prefix::Ap {
+                        let (s, e) = approximate(
+                            prefix,
+                            first.and_hms_opt(0, 0, 0).expect("midnight"),
+                            last.and_hms_opt(0, 0, 0).expect("midnight"),
+                        );
+                        (s.date(), e.date())
+                    } else {
+                        (first, last)
+                    };
+                    let far = NaiveDate::from_ymd_opt(9999, 12, 31).expect("constant");
+                    range_condition(
+                        sql,
+                        a,
+                        start,
+                        end,
+                        prefix,
+                        Bind::Date(first),
+                        Bind::Date(last),
+                        Bind::Date(far),
+                    )
+                })
+                .collect();
+            or_all(parts)
+        }
+        Index::Quantity { value, unit } => {
+            let parts = values
+                .iter()
+                .filter_map(|v| match v {
+                    SearchValue::Quantity {
+                        prefix,
+                        value: number,
+                        low,
+                        high,
+                        code,
+                    } => Some((*prefix, *number, *low, *high, code.clone())),
+                    _ => None,
+                })
+                .map(|(prefix, number, low, high, code)| {
+                    let col = format!("{a}.{value}");
+                    let n = sql.bind(Bind::Double(number));
+                    let compare = match prefix {
+                        Prefix::Eq | Prefix::Ne | Prefix::Ap => {
+                            let (low, high) = if prefix == Prefix::Ap {
+                                (number * 0.9, number * 1.1)
+                            } else {
+                                (low, high)
+                            };
+                            let l = sql.bind(Bind::Double(low));
+                            let h = sql.bind(Bind::Double(high));
+                            let within = format!("({col} >= {l} AND {col} < {h})");
+                            if prefix == Prefix::Ne {
+                                format!("NOT {within}")
+                            } else {
+                                within
+                            }
+                        }
+                        Prefix::Gt | Prefix::Sa => format!("{col} > {n}"),
+                        Prefix::Lt | Prefix::Eb => format!("{col} < {n}"),
+                        Prefix::Ge => format!("{col} >= {n}"),
+                        Prefix::Le => format!("{col} <= {n}"),
+                    };
+                    match code {
+                        Some(code) => {
+                            let c = sql.text(&code);
+                            format!("({col} IS NOT NULL AND {compare} AND {a}.{unit} = {c})")
+                        }
+                        None => format!("({col} IS NOT NULL AND {compare})"),
+                    }
+                })
+                .collect();
+            or_all(parts)
+        }
+    }
+}
+
+/// `ap`: widen the range by a tenth of its distance from now (search.html).
+fn approximate(
+    prefix: Prefix,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> (NaiveDateTime, NaiveDateTime) {
+    if prefix != Prefix::Ap {
+        return (start, end);
+    }
+    let now = Utc::now().naive_utc();
+    let gap = (now - start).abs().max((now - end).abs()) / 10;
+    let gap = gap.max(Duration::days(1));
+    (start - gap, end + gap)
+}
+
+/// Range semantics of search.html for a resource range `[start, end]` (a missing end is open)
+/// against the search range `[ls, le]`. Only the binds a prefix uses are added.
+#[allow(clippy::too_many_arguments)]
+fn range_condition(
+    sql: &mut Sql,
+    a: &str,
+    start: &str,
+    end: &str,
+    prefix: Prefix,
+    ls: Bind,
+    le: Bind,
+    far: Bind,
+) -> String {
+    let s = format!("{a}.{start}");
+    let e = |sql: &mut Sql| {
+        let far = sql.bind(far.clone());
+        format!("COALESCE({a}.{end}, {far})")
+    };
+    let test = match prefix {
+        Prefix::Eq | Prefix::Ne => {
+            let ls = sql.bind(ls);
+            let e = e(sql);
+            let le = sql.bind(le);
+            let inside = format!("{s} >= {ls} AND {e} <= {le}");
+            if prefix == Prefix::Ne {
+                format!("NOT ({inside})")
+            } else {
+                inside
+            }
+        }
+        Prefix::Gt => format!("{} > {}", e(sql), sql.bind(le)),
+        Prefix::Lt => format!("{s} < {}", sql.bind(ls)),
+        Prefix::Ge => format!("{} >= {}", e(sql), sql.bind(ls)),
+        Prefix::Le => format!("{s} <= {}", sql.bind(le)),
+        Prefix::Sa => format!("{s} > {}", sql.bind(le)),
+        Prefix::Eb => format!("{} < {}", e(sql), sql.bind(ls)),
+        Prefix::Ap => {
+            let le = sql.bind(le);
+            let e = e(sql);
+            format!("{s} <= {le} AND {e} >= {}", sql.bind(ls))
+        }
+    };
+    format!("({s} IS NOT NULL AND {test})")
+}
+
+/// The SQL expression a sort key orders by.
+pub fn sort_expression(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) -> String {
+    match param.index {
+        Index::Id => format!("{a}.id"),
+        Index::Code { column, .. }
+        | Index::Flag(column)
+        | Index::Instants { start: column, .. }
+        | Index::Dates { start: column, .. }
+        | Index::Quantity { value: column, .. } => {
+            format!("{a}.{column}")
+        }
+        _ => {
+            let x = sql.alias();
+            let rt = sql.text(resource_type);
+            let p = sql.text(param.code);
+            format!(
+                "(SELECT MIN({x}.token) FROM resource_string {x} WHERE {x}.resource_type = {rt} \
+                 AND {x}.param = {p} AND {x}.resource_id = {a}.id AND {x}.exact IS NOT NULL)"
+            )
+        }
+    }
+}
+
+/// How a stored sort value is bound back for keyset comparisons.
+fn sort_bind(param: &SearchParam, text: &str) -> Option<Bind> {
+    Some(match param.index {
+        Index::Flag(_) => Bind::Bool(matches!(text, "true" | "1" | "t")),
+        Index::Instants { .. } => {
+            Bind::Timestamp(NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok()?)
+        }
+        Index::Dates { .. } => Bind::Date(NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?),
+        Index::Quantity { .. } => Bind::Double(text.parse().ok()?),
+        _ => Bind::Text(text.to_string()),
+    })
+}
+
+/// A page boundary: the sort values and id of the last row seen, and the paging direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundary {
+    pub backward: bool,
+    pub keys: Vec<Option<String>>,
+    pub id: String,
+}
+
+/// `SELECT` of one page: id, version, lastUpdated, content and the sort keys as text.
+pub fn page_query(
+    request: &SearchRequest,
+    postgres: bool,
+    boundary: Option<&Boundary>,
+    limit: i64,
+) -> Option<Sql> {
+    let mut sql = Sql::new(postgres);
+    let a = "t";
+    let table = table_of(request.resource_type);
+    let mut conditions: Vec<String> = request
+        .filters
+        .iter()
+        .map(|f| condition(&mut sql, request.resource_type, a, f))
+        .collect();
+    let expressions: Vec<(String, &Sort)> = request
+        .sort
+        .iter()
+        .map(|s| {
+            (
+                sort_expression(&mut sql, request.resource_type, a, &s.param),
+                s,
+            )
+        })
+        .collect();
+    let backward = boundary.is_some_and(|b| b.backward);
+    if let Some(boundary) = boundary {
+        if boundary.keys.len() != expressions.len() {
+            return None;
+        }
+        let id = sql.text(&boundary.id);
+        let mut after = format!("{a}.id {} {id}", if backward { "<" } else { ">" });
+        for ((expr, sort), key) in expressions.iter().zip(&boundary.keys).rev() {
+            let forward = sort.descending == backward;
+            let greater = if forward { ">" } else { "<" };
+            after = match key {
+                None if backward => {
+                    format!("(({expr}) IS NOT NULL OR (({expr}) IS NULL AND {after}))")
+                }
+                None => format!("(({expr}) IS NULL AND {after})"),
+                Some(text) => {
+                    let v = sql.bind(sort_bind(&sort.param, text)?);
+                    let step = format!("(({expr}) {greater} {v} OR (({expr}) = {v} AND {after}))");
+                    if backward {
+                        format!("(({expr}) IS NOT NULL AND {step})")
+                    } else {
+                        format!("(({expr}) IS NULL OR {step})")
+                    }
+                }
+            };
+        }
+        conditions.push(after);
+    }
+    let mut order: Vec<String> = Vec::new();
+    for (expr, sort) in &expressions {
+        let nulls = if backward { "DESC" } else { "ASC" };
+        let direction = if sort.descending != backward {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        order.push(format!(
+            "(CASE WHEN ({expr}) IS NULL THEN 1 ELSE 0 END) {nulls}"
+        ));
+        order.push(format!("({expr}) {direction}"));
+    }
+    order.push(format!("{a}.id {}", if backward { "DESC" } else { "ASC" }));
+    let keys: Vec<String> = (0..MAX_SORT_KEYS)
+        .map(|i| match expressions.get(i) {
+            Some((expr, _)) => format!("CAST(({expr}) AS TEXT) AS k{i}"),
+            None => format!("CAST(NULL AS TEXT) AS k{i}"),
+        })
+        .collect();
+    let limit = sql.bind(Bind::Int(limit));
+    let mut text = format!(
+        "SELECT {a}.id, {a}.version_id, {a}.last_updated, {a}.content, {} FROM {table} {a} WHERE NOT {a}.deleted",
+        keys.join(", ")
+    );
+    for condition in conditions {
+        text.push_str(" AND ");
+        text.push_str(&condition);
+    }
+    text.push_str(&format!(" ORDER BY {} LIMIT {limit}", order.join(", ")));
+    sql.text = text;
+    Some(sql)
+}
+
+/// `SELECT COUNT(*)` of every match.
+pub fn count_query(request: &SearchRequest, postgres: bool) -> Sql {
+    let mut sql = Sql::new(postgres);
+    let table = table_of(request.resource_type);
+    let conditions: Vec<String> = request
+        .filters
+        .iter()
+        .map(|f| condition(&mut sql, request.resource_type, "t", f))
+        .collect();
+    let mut text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE NOT t.deleted");
+    for condition in conditions {
+        text.push_str(" AND ");
+        text.push_str(&condition);
+    }
+    sql.text = text;
+    sql
+}

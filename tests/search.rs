@@ -1,0 +1,630 @@
+//! FHIR search against the real server, on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{call, each_backend, unique_id, Server};
+use serde_json::{json, Value};
+
+const TAG: &str = "urn:vnfhir:test";
+
+/// Resources of one test carry one tag, so searches can be scoped to them.
+fn tagged(mut resource: Value, tag: &str) -> Value {
+    resource["meta"] = json!({"tag": [{"system": TAG, "code": tag}]});
+    resource
+}
+
+fn person(tag: &str, family: &str, given: &[&str], gender: &str, birth: &str, cccd: &str) -> Value {
+    tagged(
+        json!({
+            "resourceType": "Patient",
+            "identifier": [{"system": "https://fhir.vnfhir.org/sid/cccd", "value": cccd,
+                            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "NI"}]}}],
+            "name": [{"family": family, "given": given}],
+            "gender": gender,
+            "birthDate": birth,
+            "address": [{"city": "Hà Nội", "use": "home"}],
+            "maritalStatus": {"text": "Đã kết hôn"}
+        }),
+        tag,
+    )
+}
+
+fn search(s: &Server, query: &str) -> Value {
+    let reply = s.get(query);
+    assert_eq!(reply.status, 200, "{} {query}: {}", s.backend, reply.body);
+    reply.json()
+}
+
+/// Ids of the `match` entries, in order.
+fn ids(bundle: &Value) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["search"]["mode"] == "match")
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+struct People {
+    tag: String,
+    duc: String,
+    thuy: String,
+    an: String,
+}
+
+fn people(s: &Server) -> People {
+    let tag = unique_id("t");
+    People {
+        duc: s.create(&person(
+            &tag,
+            "Nguyễn",
+            &["Văn", "Đức"],
+            "male",
+            "1980-05-12",
+            "001080000001",
+        )),
+        thuy: s.create(&person(
+            &tag,
+            "Đặng",
+            &["Thị", "Thủy"],
+            "female",
+            "1992",
+            "001192000002",
+        )),
+        an: s.create(&person(
+            &tag,
+            "Trần",
+            &["An"],
+            "male",
+            "2001-11",
+            "001201000003",
+        )),
+        tag,
+    }
+}
+
+#[test]
+fn string_search_ignores_case_and_vietnamese_accents() {
+    each_backend(|s| {
+        let p = people(s);
+        let q = |rest: &str| {
+            sorted(ids(&search(
+                s,
+                &format!("Patient?_tag={TAG}|{}&{rest}", p.tag),
+            )))
+        };
+        assert_eq!(q("name=nguyen"), vec![p.duc.clone()]);
+        assert_eq!(q("name=NGUY%E1%BB%84N"), vec![p.duc.clone()]);
+        assert_eq!(q("name=dang"), vec![p.thuy.clone()]);
+        assert_eq!(q("name=thi"), vec![p.thuy.clone()]);
+        assert_eq!(q("name=duc"), vec![p.duc.clone()]);
+        assert_eq!(q("name=van%20d"), vec![p.duc.clone()]);
+        assert_eq!(q("given=thuy"), vec![p.thuy.clone()]);
+        assert!(q("family=thuy").is_empty());
+        assert_eq!(q("family:exact=%C4%90%E1%BA%B7ng"), vec![p.thuy.clone()]);
+        assert!(q("family:exact=dang").is_empty());
+        assert_eq!(q("name:contains=uye"), vec![p.duc.clone()]);
+        assert_eq!(
+            sorted(q("name=nguyen,tran")),
+            sorted(vec![p.duc.clone(), p.an.clone()])
+        );
+        assert_eq!(q("address-city=ha%20noi").len(), 3);
+        assert_eq!(q("name=nguyen&gender=female"), Vec::<String>::new());
+    });
+}
+
+#[test]
+fn token_search_forms_and_modifiers() {
+    each_backend(|s| {
+        let p = people(s);
+        let q = |rest: &str| {
+            sorted(ids(&search(
+                s,
+                &format!("Patient?_tag={TAG}|{}&{rest}", p.tag),
+            )))
+        };
+        let cccd = "https://fhir.vnfhir.org/sid/cccd";
+        assert_eq!(
+            q(&format!("identifier={cccd}|001080000001")),
+            vec![p.duc.clone()]
+        );
+        assert_eq!(q("identifier=001080000001"), vec![p.duc.clone()]);
+        assert!(q("identifier=|001080000001").is_empty());
+        assert_eq!(q(&format!("identifier={cccd}|")).len(), 3);
+        assert!(q("identifier=other|001080000001").is_empty());
+        assert_eq!(
+            q("identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|NI|001192000002"),
+            vec![p.thuy.clone()]
+        );
+        assert_eq!(q("gender=male"), sorted(vec![p.duc.clone(), p.an.clone()]));
+        assert_eq!(
+            q("gender=http://hl7.org/fhir/administrative-gender|female"),
+            vec![p.thuy.clone()]
+        );
+        assert!(q("gender=http://other|female").is_empty());
+        assert_eq!(q("gender:not=male"), vec![p.thuy.clone()]);
+        assert_eq!(q("address-use=home").len(), 3);
+        assert_eq!(q("birthdate:missing=false").len(), 3);
+        assert!(q("birthdate:missing=true").is_empty());
+        assert_eq!(q("_id=").len(), 3, "an empty value is no filter");
+        assert_eq!(
+            q(&format!("_id={},{}", p.duc, p.an)),
+            sorted(vec![p.duc.clone(), p.an.clone()])
+        );
+    });
+}
+
+#[test]
+fn date_search_with_prefixes_and_precision() {
+    each_backend(|s| {
+        let p = people(s);
+        let q = |rest: &str| {
+            sorted(ids(&search(
+                s,
+                &format!("Patient?_tag={TAG}|{}&{rest}", p.tag),
+            )))
+        };
+        assert_eq!(q("birthdate=1980"), vec![p.duc.clone()]);
+        assert_eq!(q("birthdate=1980-05"), vec![p.duc.clone()]);
+        assert_eq!(q("birthdate=1980-05-12"), vec![p.duc.clone()]);
+        assert!(q("birthdate=1980-05-13").is_empty());
+        // "1992" covers the whole year: it is not inside one day of it.
+        assert!(q("birthdate=1992-06-01").is_empty());
+        assert_eq!(q("birthdate=1992"), vec![p.thuy.clone()]);
+        assert_eq!(
+            q("birthdate=ge1990"),
+            sorted(vec![p.thuy.clone(), p.an.clone()])
+        );
+        assert_eq!(q("birthdate=lt1990-01-01"), vec![p.duc.clone()]);
+        assert_eq!(q("birthdate=ge1990&birthdate=lt2000"), vec![p.thuy.clone()]);
+        assert_eq!(q("birthdate=sa1992"), vec![p.an.clone()]);
+        assert_eq!(q("birthdate=eb1992"), vec![p.duc.clone()]);
+        assert_eq!(
+            q("birthdate=ne1980-05-12"),
+            sorted(vec![p.thuy.clone(), p.an.clone()])
+        );
+        assert_eq!(q("birthdate=ap2001-11-15"), vec![p.an.clone()]);
+        assert_eq!(q("birthdate=ge1990&gender=female"), vec![p.thuy.clone()]);
+        let issue = s.get("Patient?birthdate=1980-13").outcome(400);
+        assert_eq!(issue["expression"][0], "birthdate");
+        s.get("Patient?birthdate=zz1980").outcome(400);
+    });
+}
+
+fn visit(
+    tag: &str,
+    patient: &str,
+    start: &str,
+    end: Option<&str>,
+    status: &str,
+    days: f64,
+) -> Value {
+    let mut period = json!({"start": start});
+    if let Some(end) = end {
+        period["end"] = json!(end);
+    }
+    tagged(
+        json!({
+            "resourceType": "Encounter",
+            "status": status,
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "type": [{"coding": [{"system": "https://fhir.vnfhir.org/CodeSystem/ma-loai-kcb", "code": "01"}], "text": "Khám bệnh"}],
+            "subject": {"reference": format!("Patient/{patient}")},
+            "period": period,
+            "length": {"value": days, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}
+        }),
+        tag,
+    )
+}
+
+#[test]
+fn references_chains_has_periods_and_quantities() {
+    each_backend(|s| {
+        let p = people(s);
+        let tag = &p.tag;
+        let e1 = s.create(&visit(
+            tag,
+            &p.duc,
+            "2024-05-01T08:00:00+07:00",
+            Some("2024-05-01T10:00:00+07:00"),
+            "finished",
+            0.1,
+        ));
+        let e2 = s.create(&visit(
+            tag,
+            &p.duc,
+            "2024-06-10T08:00:00+07:00",
+            Some("2024-06-15T10:00:00+07:00"),
+            "finished",
+            5.0,
+        ));
+        let e3 = s.create(&visit(
+            tag,
+            &p.thuy,
+            "2024-07-01T08:00:00+07:00",
+            None,
+            "in-progress",
+            1.0,
+        ));
+        let q = |rest: &str| {
+            sorted(ids(&search(
+                s,
+                &format!("Encounter?_tag={TAG}|{tag}&{rest}"),
+            )))
+        };
+        assert_eq!(
+            q(&format!("subject=Patient/{}", p.duc)),
+            sorted(vec![e1.clone(), e2.clone()])
+        );
+        assert_eq!(
+            q(&format!("patient={}", p.duc)),
+            sorted(vec![e1.clone(), e2.clone()])
+        );
+        assert_eq!(q(&format!("subject:Patient={}", p.thuy)), vec![e3.clone()]);
+        assert_eq!(
+            q(&format!("subject={}/Patient/{}", s.base, p.thuy)),
+            vec![e3.clone()]
+        );
+        assert_eq!(q("patient.identifier=001192000002"), vec![e3.clone()]);
+        assert_eq!(
+            q("subject:Patient.name=nguyen"),
+            sorted(vec![e1.clone(), e2.clone()])
+        );
+        assert_eq!(
+            q("subject:Patient.birthdate=lt1990"),
+            sorted(vec![e1.clone(), e2.clone()])
+        );
+        assert_eq!(q("date=2024-05"), vec![e1.clone()]);
+        assert_eq!(q("date=ge2024-06-01&date=le2024-06-30"), vec![e2.clone()]);
+        assert_eq!(
+            q("date=gt2024-06-30"),
+            vec![e3.clone()],
+            "an open period goes on"
+        );
+        assert_eq!(
+            q("date=2024-06-12"),
+            Vec::<String>::new(),
+            "eq needs the whole period inside"
+        );
+        // ap widens by a tenth of the distance from now: months, two years on.
+        assert!(q("date=ap2024-06-12").contains(&e2));
+        assert!(q("date=ap2020-01-01").is_empty());
+        assert_eq!(q("status=in-progress"), vec![e3.clone()]);
+        assert_eq!(
+            q("type=https://fhir.vnfhir.org/CodeSystem/ma-loai-kcb|01").len(),
+            3
+        );
+        assert_eq!(q("type:text=kham").len(), 3);
+        assert_eq!(q("length=gt2"), vec![e2.clone()]);
+        assert_eq!(q("length=1.0"), vec![e3.clone()]);
+        assert_eq!(q("length=le1||d"), sorted(vec![e1.clone(), e3.clone()]));
+        assert!(q("length=5||min").is_empty());
+
+        let has = sorted(ids(&search(
+            s,
+            &format!("Patient?_tag={TAG}|{tag}&_has:Encounter:subject:status=in-progress"),
+        )));
+        assert_eq!(has, vec![p.thuy.clone()]);
+        let has = sorted(ids(&search(
+            s,
+            &format!("Patient?_tag={TAG}|{tag}&_has:Encounter:patient:date=2024-05"),
+        )));
+        assert_eq!(has, vec![p.duc.clone()]);
+    });
+}
+
+#[test]
+fn include_revinclude_and_iterate() {
+    each_backend(|s| {
+        let p = people(s);
+        let tag = &p.tag;
+        let e1 = s.create(&visit(
+            tag,
+            &p.duc,
+            "2024-05-01T08:00:00+07:00",
+            None,
+            "finished",
+            1.0,
+        ));
+        let order = s.create(&tagged(
+            json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+                   "medicationCodeableConcept": {"text": "Paracetamol"},
+                   "subject": {"reference": format!("Patient/{}", p.duc)},
+                   "encounter": {"reference": format!("Encounter/{e1}")},
+                   "authoredOn": "2024-05-01T09:00:00+07:00"}),
+            tag,
+        ));
+        let bundle = search(
+            s,
+            &format!("Encounter?_tag={TAG}|{tag}&_include=Encounter:patient"),
+        );
+        let modes: Vec<(String, String)> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["search"]["mode"].as_str().unwrap().into(),
+                    e["resource"]["id"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            modes,
+            [
+                ("match".into(), e1.clone()),
+                ("include".into(), p.duc.clone())
+            ]
+        );
+
+        let bundle = search(
+            s,
+            &format!("MedicationRequest?_tag={TAG}|{tag}&_include=MedicationRequest:encounter&_include:iterate=Encounter:subject"),
+        );
+        let included: Vec<&str> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["search"]["mode"] == "include")
+            .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+            .collect();
+        assert_eq!(included, ["Encounter", "Patient"]);
+
+        let bundle = search(s, &format!("Patient?_id={}&_revinclude=MedicationRequest:patient&_revinclude=Encounter:subject", p.duc));
+        let mut included: Vec<String> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["search"]["mode"] == "include")
+            .map(|e| e["resource"]["id"].as_str().unwrap().to_string())
+            .collect();
+        included.sort();
+        assert_eq!(included, sorted(vec![order.clone(), e1.clone()]));
+        s.get("Encounter?_include=Encounter:status").outcome(400);
+    });
+}
+
+#[test]
+fn paging_is_stable_in_both_directions_with_sorting() {
+    each_backend(|s| {
+        let tag = unique_id("page");
+        let mut expected = Vec::new();
+        for i in 0..7 {
+            let birth = format!("19{:02}-01-01", 90 - i % 3);
+            let id = s.create(&person(
+                &tag,
+                "Lê",
+                &["Bình"],
+                "male",
+                &birth,
+                &format!("0010000000{i:02}"),
+            ));
+            expected.push((birth, id));
+        }
+        // -birthdate, then id ascending as the tie-break.
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+        let mut url = s.url(&format!(
+            "Patient?_tag={TAG}|{tag}&_sort=-birthdate&_count=3"
+        ));
+        let mut seen = Vec::new();
+        let mut pages = Vec::new();
+        loop {
+            let page = call("GET", &url, &[], None).json();
+            assert_eq!(page["total"], 7);
+            seen.extend(ids(&page));
+            pages.push(page.clone());
+            match page["link"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["relation"] == "next")
+            {
+                Some(next) => url = next["url"].as_str().unwrap().to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{}", s.backend);
+        assert_eq!(pages.len(), 3);
+        // Back from the last page to the first.
+        let previous = pages[2]["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "previous")
+            .unwrap();
+        let back = call("GET", previous["url"].as_str().unwrap(), &[], None).json();
+        assert_eq!(ids(&back), ids(&pages[1]));
+        let previous = back["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "previous")
+            .unwrap();
+        let first = call("GET", previous["url"].as_str().unwrap(), &[], None).json();
+        assert_eq!(ids(&first), ids(&pages[0]));
+        assert!(first["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["relation"] != "previous"));
+
+        let by_name = ids(&search(
+            s,
+            &format!("Patient?_tag={TAG}|{tag}&_sort=family,-_lastUpdated&_count=2"),
+        ));
+        assert_eq!(by_name.len(), 2);
+        s.get(&format!("Patient?_tag={TAG}|{tag}&_cursor=garbage"))
+            .outcome(400);
+    });
+}
+
+#[test]
+fn result_controls() {
+    each_backend(|s| {
+        let p = people(s);
+        let base = format!("Patient?_tag={TAG}|{}", p.tag);
+        let count = search(s, &format!("{base}&_summary=count"));
+        assert_eq!(count["total"], 3);
+        assert!(count["entry"].as_array().unwrap().is_empty());
+        let none = search(s, &format!("{base}&_total=none"));
+        assert!(none.get("total").is_none());
+        assert_eq!(ids(&none).len(), 3);
+        let summary = search(s, &format!("{base}&_summary=true&_count=1"));
+        let resource = &summary["entry"][0]["resource"];
+        assert!(resource.get("maritalStatus").is_none(), "{resource}");
+        assert!(resource.get("name").is_some());
+        assert!(resource["meta"]["tag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["code"] == "SUBSETTED"));
+        let elements = search(s, &format!("{base}&_elements=gender&_count=1"));
+        let resource = &elements["entry"][0]["resource"];
+        assert!(
+            resource.get("gender").is_some() && resource.get("name").is_none(),
+            "{resource}"
+        );
+
+        let get = search(s, &format!("{base}&name=nguyen"));
+        let post = call(
+            "POST",
+            &s.url("Patient/_search"),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(&format!("_tag={TAG}%7C{}&name=nguyen", p.tag)),
+        );
+        assert_eq!(post.status, 200, "{}", post.body);
+        assert_eq!(ids(&post.json()), ids(&get));
+
+        let unknown = search(s, &format!("{base}&foo=bar"));
+        assert_eq!(ids(&unknown).len(), 3);
+        let outcome = unknown["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["search"]["mode"] == "outcome")
+            .unwrap();
+        assert!(outcome["resource"]["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("foo"));
+        let strict = call(
+            "GET",
+            &s.url(&format!("{base}&foo=bar")),
+            &[("Prefer", "handling=strict")],
+            None,
+        );
+        assert_eq!(strict.outcome(400)["expression"][0], "foo");
+        s.get("Patient?_count=abc").outcome(400);
+        s.get("Patient?_sort=identifier").outcome(400);
+        s.get("Patient?gender:contains=m").outcome(400);
+    });
+}
+
+#[test]
+fn conditional_create_update_and_delete() {
+    each_backend(|s| {
+        let tag = unique_id("cond");
+        let cccd = format!("{:012}", uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000);
+        let body = person(&tag, "Phạm", &["Hoa"], "female", "1975", &cccd).to_string();
+        let condition = format!("identifier=https://fhir.vnfhir.org/sid/cccd|{cccd}");
+        let headers = [
+            ("Content-Type", "application/fhir+json"),
+            ("If-None-Exist", condition.as_str()),
+        ];
+        let first = call("POST", &s.url("Patient"), &headers, Some(&body));
+        assert_eq!(first.status, 201, "{}", first.body);
+        let id = first.json()["id"].as_str().unwrap().to_string();
+        let again = call("POST", &s.url("Patient"), &headers, Some(&body));
+        assert_eq!(again.status, 200);
+        assert_eq!(again.json()["id"], id.as_str());
+
+        let mut changed: Value = serde_json::from_str(&body).unwrap();
+        changed["gender"] = json!("other");
+        let updated = call(
+            "PUT",
+            &s.url(&format!("Patient?{condition}")),
+            &[("Content-Type", "application/fhir+json")],
+            Some(&changed.to_string()),
+        );
+        assert_eq!(updated.status, 200, "{}", updated.body);
+        assert_eq!(updated.json()["id"], id.as_str());
+        assert_eq!(updated.json()["meta"]["versionId"], "2");
+
+        let fresh = format!(
+            "identifier=https://fhir.vnfhir.org/sid/cccd|{}",
+            unique_id("none")
+        );
+        let other = person(&tag, "Phạm", &["Lan"], "female", "1977", "079177000001").to_string();
+        let created = call(
+            "PUT",
+            &s.url(&format!("Patient?{fresh}")),
+            &[("Content-Type", "application/fhir+json")],
+            Some(&other),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+
+        let twin = s.create(&person(&tag, "Phạm", &["Hoa"], "female", "1975", &cccd));
+        let many = call("POST", &s.url("Patient"), &headers, Some(&body));
+        many.outcome(412);
+        call(
+            "PUT",
+            &s.url(&format!("Patient?{condition}")),
+            &[("Content-Type", "application/fhir+json")],
+            Some(&body),
+        )
+        .outcome(412);
+        call("DELETE", &s.url(&format!("Patient?{condition}")), &[], None).outcome(412);
+        assert_eq!(s.delete(&format!("Patient/{twin}")).status, 200);
+        let deleted = call("DELETE", &s.url(&format!("Patient?{condition}")), &[], None);
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        s.get(&format!("Patient/{id}")).outcome(410);
+        call("DELETE", &s.url(&format!("Patient?{condition}")), &[], None).outcome(404);
+        call("DELETE", &s.url("Patient"), &[], None).outcome(400);
+    });
+}
+
+#[test]
+fn capability_statement_lists_the_supported_parameters() {
+    each_backend(|s| {
+        let statement = search(s, "metadata");
+        let patient = &statement["rest"][0]["resource"][0];
+        let names: Vec<&str> = patient["searchParam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for name in [
+            "_id",
+            "_lastUpdated",
+            "_tag",
+            "identifier",
+            "name",
+            "family",
+            "given",
+            "birthdate",
+            "gender",
+            "address-city",
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
+        assert!(!names.contains(&"_text") && !names.contains(&"_content"));
+        assert!(patient["searchRevInclude"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "Encounter:subject"));
+        assert!(patient["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "search-type"));
+    });
+}
