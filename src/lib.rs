@@ -13,8 +13,10 @@
 //!   SQL over the projection's indexed columns and child tables, paging and includes.
 //! - [`rest`]: the actix-web application and the CapabilityStatement.
 //! - [`bench`]: the HTTP load tool behind `vnfhir bench`.
+//! - [`bhyt`]: BHYT claim XML (QĐ 130/4750, QĐ 4210): tables, envelope, checker.
 
 pub mod bench;
+pub mod bhyt;
 pub mod config;
 pub mod fhir;
 pub mod rest;

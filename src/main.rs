@@ -28,8 +28,12 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
-    /// Drive a running server over HTTP: creates, reads and updates.
-    Bench(vnfhir::bench::BenchArgs),
+    /// Load tools: HTTP CRUD load, population loader, search load.
+    #[command(subcommand)]
+    Bench(vnfhir::bench::BenchCommand),
+    /// BHYT claim XML: check and show GIAMDINHHS, check-in and table 12 files.
+    #[command(subcommand)]
+    Bhyt(vnfhir::bhyt::cli::BhytCommand),
 }
 
 #[derive(Args)]
@@ -102,7 +106,12 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Migrate { database } => migrate(&database.url),
-        Command::Bench(args) => vnfhir::bench::run(&args),
+        Command::Bench(command) => vnfhir::bench::run(&command),
+        Command::Bhyt(command) => match vnfhir::bhyt::cli::run(&command) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(message) => Err(message),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

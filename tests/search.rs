@@ -628,3 +628,36 @@ fn capability_statement_lists_the_supported_parameters() {
             .any(|i| i["code"] == "search-type"));
     });
 }
+
+#[test]
+fn reference_identifier_modifier() {
+    each_backend(|s| {
+        let tag = unique_id("ref");
+        let licence = unique_id("CCHN");
+        let order = s.create(&tagged(
+            json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+                   "medicationCodeableConcept": {"text": "Amoxicillin"},
+                   "subject": {"reference": "Patient/x"},
+                   "requester": {"identifier": {"system": "https://fhir.vnfhir.org/sid/cchn", "value": licence}}}),
+            &tag,
+        ));
+        let q = |rest: &str| {
+            ids(&search(
+                s,
+                &format!("MedicationRequest?_tag={TAG}|{tag}&{rest}"),
+            ))
+        };
+        assert_eq!(
+            q(&format!(
+                "requester:identifier=https://fhir.vnfhir.org/sid/cchn|{licence}"
+            )),
+            vec![order.clone()]
+        );
+        assert_eq!(
+            q(&format!("requester:identifier={licence}")),
+            vec![order.clone()]
+        );
+        assert!(q(&format!("requester:identifier=other|{licence}")).is_empty());
+        assert!(q("requester:identifier=CCHN").is_empty());
+    });
+}

@@ -1,5 +1,9 @@
-//! `vnfhir bench`: drives a running server over HTTP with N concurrent connections
-//! (creates, then reads by id, then updates) and prints throughput and p50/p99 latency.
+//! `vnfhir bench`: the load tools.
+//!
+//! - `crud` drives a running server over HTTP with N concurrent connections (creates,
+//!   then reads by id, then updates) and prints throughput and p50/p99 latency.
+//! - `load` writes a generated Vietnamese population straight into a database, in batches.
+//! - `search` runs the typical searches against a server holding that population.
 
 pub mod population;
 
@@ -8,10 +12,51 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clap::Args;
+use clap::{Args, Subcommand};
 use serde_json::Value;
 
+use crate::fhir::text::search_form;
+use crate::store::db::Database;
+use crate::store::{RequestContext, Store};
 use population::Rng;
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BenchCommand {
+    /// Creates, reads by id and updates Patients over HTTP.
+    Crud(BenchArgs),
+    /// Loads a generated population straight into a database, with a progress bar.
+    Load(LoadArgs),
+    /// Searches the loaded population over HTTP.
+    Search(SearchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://vnfhir.db")]
+    pub database: String,
+    /// People to generate (each with 2 visits, 2 prescriptions and 1 vaccination).
+    #[arg(long, default_value_t = 100_000)]
+    pub patients: u64,
+    /// Index of the first person, to grow a population already loaded.
+    #[arg(long, default_value_t = 0)]
+    pub first: u64,
+    /// People per transaction.
+    #[arg(long, default_value_t = 200)]
+    pub batch: u64,
+    /// Writer threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub http: BenchArgs,
+    /// How many people `bench load` wrote (searches pick among them).
+    #[arg(long, default_value_t = 100_000)]
+    pub patients: u64,
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -138,9 +183,15 @@ fn post_patient(agent: &ureq::Agent, base: &str, patient: &Value) -> Option<Stri
     location.split('/').rev().nth(2).map(str::to_string)
 }
 
-/// Runs the three phases and prints one line each.
-pub fn run(args: &BenchArgs) -> Result<(), String> {
-    let base = args.base.trim_end_matches('/').to_string();
+pub fn run(command: &BenchCommand) -> Result<(), String> {
+    match command {
+        BenchCommand::Crud(args) => crud(args),
+        BenchCommand::Load(args) => load(args),
+        BenchCommand::Search(args) => search(args),
+    }
+}
+
+fn probe(base: &str) -> Result<(), String> {
     let probe = agent()
         .get(&format!("{base}/metadata"))
         .call()
@@ -148,6 +199,132 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     if probe.status().as_u16() != 200 {
         return Err(format!("{base}/metadata answered {}", probe.status()));
     }
+    Ok(())
+}
+
+fn load(args: &LoadArgs) -> Result<(), String> {
+    let database = Database::parse(&args.database)?;
+    let store = Arc::new(Store::open(&database, args.threads as u32 + 1)?);
+    store.migrate()?;
+    let progress = indicatif::ProgressBar::new(args.patients);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} people, {per_sec}, eta {eta} {msg}",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(args.first));
+    let end = args.first + args.patients;
+    let started = Instant::now();
+    let writers: Vec<_> = (0..args.threads.max(1))
+        .map(|_| {
+            let (store, next, progress, batch) = (
+                Arc::clone(&store),
+                Arc::clone(&next),
+                progress.clone(),
+                args.batch.max(1),
+            );
+            thread::spawn(move || -> Result<usize, String> {
+                let ctx = RequestContext {
+                    caller: "vnfhir bench load".into(),
+                    facility: None,
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                };
+                let mut written = 0;
+                loop {
+                    let from = next.fetch_add(batch, Ordering::Relaxed);
+                    if from >= end {
+                        return Ok(written);
+                    }
+                    let to = (from + batch).min(end);
+                    let resources = (from..to).flat_map(population::household).collect();
+                    written += store
+                        .create_batch(&ctx, resources)
+                        .map_err(|e| format!("{e:?}"))?;
+                    progress.inc(to - from);
+                }
+            })
+        })
+        .collect();
+    let mut resources = 0;
+    for writer in writers {
+        resources += writer.join().map_err(|_| "writer panicked")??;
+    }
+    progress.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "loaded {} people ({resources} resources) in {seconds:.1}s: {:.0} resources/s",
+        args.patients,
+        resources as f64 / seconds
+    );
+    Ok(())
+}
+
+/// The searches of issue #3, each with random people of the loaded population.
+fn search(args: &SearchArgs) -> Result<(), String> {
+    let base = args.http.base.trim_end_matches('/').to_string();
+    probe(&base)?;
+    let patients = args.patients.max(1);
+    println!(
+        "vnfhir bench search: {base}, {} people, {} connections, {}s per query",
+        patients, args.http.connections, args.http.seconds
+    );
+    type Query = fn(u64) -> String;
+    let queries: [(&'static str, Query); 5] = [
+        ("cccd", |i| {
+            let cccd = population::person(i)["identifier"][0]["value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            format!("Patient?identifier=https://fhir.vnfhir.org/sid/cccd%7C{cccd}")
+        }),
+        ("name", |i| {
+            let name = search_form(
+                population::person(i)["name"][0]["text"]
+                    .as_str()
+                    .unwrap_or_default(),
+            );
+            format!("Patient?name={}", name.replace(' ', "%20"))
+        }),
+        ("birth+sex", |i| {
+            let person = population::person(i);
+            let month = &person["birthDate"].as_str().unwrap_or("1980-01")[..7];
+            format!(
+                "Patient?birthdate={month}&gender={}",
+                person["gender"].as_str().unwrap_or("male")
+            )
+        }),
+        ("visits", |i| {
+            format!(
+                "Encounter?patient=Patient/{}&date=ge2024-01-01&date=lt2026-01-01&_include=Encounter:patient",
+                population::patient_id(i)
+            )
+        }),
+        ("orders", |i| {
+            format!(
+                "MedicationRequest?patient=Patient/{}&authoredon=ge2024-01-01",
+                population::patient_id(i)
+            )
+        }),
+    ];
+    for (name, query) in queries {
+        let base = base.clone();
+        let report = phase(name, &args.http, move |agent, worker, i| {
+            let mut rng = Rng::new(((worker as u64) << 40) ^ i as u64 ^ 0xF00D);
+            let url = format!("{base}/{}", query(rng.below(patients)));
+            agent.get(&url).call().is_ok_and(|mut r| {
+                r.status().as_u16() == 200 && r.body_mut().read_to_string().is_ok()
+            })
+        });
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// Runs the three phases and prints one line each.
+fn crud(args: &BenchArgs) -> Result<(), String> {
+    let base = args.base.trim_end_matches('/').to_string();
+    probe(&base)?;
     println!(
         "vnfhir bench: {base}, {} connections, {}s per phase",
         args.connections, args.seconds

@@ -1,4 +1,6 @@
-//! Generated Vietnamese patients: names with diacritics, CCCD, BHYT cards and addresses.
+//! A generated Vietnamese population: patients with names with diacritics, CCCD, BHYT
+//! cards and addresses, and their visits, vaccinations and prescriptions. Everything is
+//! derived from the person's index, so the search bench can find what the loader wrote.
 
 use serde_json::{json, Value};
 
@@ -111,6 +113,89 @@ pub fn patient(rng: &mut Rng) -> Value {
     })
 }
 
+/// Resource ids of person `index`.
+pub fn patient_id(index: u64) -> String {
+    format!("vn-p-{index}")
+}
+
+pub fn encounter_id(index: u64, visit: u64) -> String {
+    format!("vn-e-{index}-{visit}")
+}
+
+/// Visits per person in the loaded population.
+pub const VISITS: u64 = 2;
+
+/// Person `index` of the population, always the same.
+pub fn person(index: u64) -> Value {
+    patient(&mut Rng::new(index))
+}
+
+fn visit_day(index: u64, visit: u64) -> (u32, u32, u32) {
+    let mut rng = Rng::new(index ^ (visit << 48) ^ 0x5EED);
+    (
+        2024 + rng.below(2) as u32,
+        1 + rng.below(12) as u32,
+        1 + rng.below(28) as u32,
+    )
+}
+
+/// Everything the loader writes for person `index`: the Patient, [`VISITS`] outpatient
+/// Encounters each with a MedicationRequest, and one Immunization.
+pub fn household(index: u64) -> Vec<(&'static str, String, Value)> {
+    let patient = patient_id(index);
+    let subject = json!({"reference": format!("Patient/{patient}")});
+    let mut resources = vec![("Patient", patient.clone(), person(index))];
+    for visit in 0..VISITS {
+        let (year, month, day) = visit_day(index, visit);
+        let encounter = encounter_id(index, visit);
+        let start = format!("{year}-{month:02}-{day:02}T08:00:00+07:00");
+        resources.push((
+            "Encounter",
+            encounter.clone(),
+            json!({
+                "resourceType": "Encounter",
+                "identifier": [{"system": "https://fhir.vnfhir.org/sid/cskcb/01001/ma-lk", "value": format!("LK{index}-{visit}")}],
+                "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                "type": [{"coding": [{"system": "https://fhir.vnfhir.org/CodeSystem/ma-loai-kcb", "code": "01"}]}],
+                "subject": subject,
+                "period": {"start": start, "end": format!("{year}-{month:02}-{day:02}T10:00:00+07:00")},
+                "serviceProvider": {"identifier": {"system": "https://fhir.vnfhir.org/sid/cskcb", "value": "01001"}}
+            }),
+        ));
+        resources.push((
+            "MedicationRequest",
+            format!("vn-m-{index}-{visit}"),
+            json!({
+                "resourceType": "MedicationRequest",
+                "identifier": [{"system": "https://fhir.vnfhir.org/sid/don-thuoc", "value": format!("DT{index}-{visit}")}],
+                "status": "completed",
+                "intent": "order",
+                "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "N02BE01", "display": "Paracetamol"}]},
+                "subject": subject,
+                "encounter": {"reference": format!("Encounter/{encounter}")},
+                "authoredOn": format!("{year}-{month:02}-{day:02}T09:00:00+07:00"),
+                "dosageInstruction": [{"text": "Uống 1 viên x 3 lần/ngày, sau ăn"}],
+                "dispenseRequest": {"quantity": {"value": 15, "unit": "viên"}}
+            }),
+        ));
+    }
+    let (year, month, day) = visit_day(index, VISITS);
+    resources.push((
+        "Immunization",
+        format!("vn-i-{index}"),
+        json!({
+            "resourceType": "Immunization",
+            "status": "completed",
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "150"}], "text": "Cúm mùa"},
+            "patient": subject,
+            "occurrenceDateTime": format!("{year}-{month:02}-{day:02}T09:00:00+07:00"),
+            "lotNumber": format!("LOT{}", index % 97)
+        }),
+    ));
+    resources
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +214,31 @@ mod tests {
             assert!(("1"..="5").contains(&&card[2..3]));
             assert_eq!(&card[5..], p["identifier"][2]["value"].as_str().unwrap());
         }
+    }
+
+    #[test]
+    fn a_household_is_valid_fhir_and_linked() {
+        let schemas = crate::fhir::schema::SchemaSet::compile(&[
+            "Patient",
+            "Encounter",
+            "Immunization",
+            "MedicationRequest",
+        ])
+        .unwrap();
+        let household = household(42);
+        assert_eq!(household.len(), 2 + 2 * VISITS as usize);
+        for (resource_type, _, resource) in &household {
+            let body = resource.to_string();
+            assert!(
+                crate::fhir::parse_resource(&schemas, body.as_bytes(), resource_type).is_ok(),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            household[1].2["subject"]["reference"],
+            format!("Patient/{}", patient_id(42))
+        );
+        assert_eq!(household[0].2, person(42));
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
         web::scope(base_path)
             .route("/metadata", web::get().to(capability::metadata))
             .route("/_history", web::get().to(history_system))
+            .route(
+                "/$bhyt-xml-validate",
+                web::post().to(crate::bhyt::rest::validate),
+            )
             .service(
                 web::resource("/{type}")
                     .route(web::get().to(search::search_get))

@@ -83,15 +83,14 @@ pub fn search(
     request: &SearchRequest,
 ) -> Result<SearchPage, SearchFailure> {
     let postgres = store.is_postgres();
-    let total = match request.total {
-        Total::None if request.summary != Summary::Count => None,
-        _ => Some(store.count(ctx, &sql::count_query(request, postgres))?),
-    };
+    let count = || store.count(ctx, &sql::count_query(request, postgres));
     if request.summary == Summary::Count || request.count == 0 {
         return Ok(SearchPage {
             matches: Vec::new(),
             included: Vec::new(),
-            total,
+            total: (request.total != Total::None || request.summary == Summary::Count)
+                .then(count)
+                .transpose()?,
             next: None,
             previous: None,
         });
@@ -137,6 +136,12 @@ pub fn search(
             })
             .flatten(),
         ),
+    };
+    // A first page that holds every match is its own count.
+    let total = match request.total {
+        Total::None => None,
+        _ if boundary.is_none() && !more => Some(matches.len() as i64),
+        _ => Some(count()?),
     };
     let included = includes(store, ctx, request, &matches)?;
     Ok(SearchPage {

@@ -82,8 +82,10 @@ pub enum SearchValue {
         first: NaiveDate,
         last: NaiveDate,
     },
-    /// Candidate `Type/id` targets.
+    /// Candidate `Type/id` targets (or `identifier:system|value` for `:identifier`).
     Reference(Vec<String>),
+    /// `:identifier` without a system: any system with this value.
+    ReferenceIdentifierValue(String),
     Quantity {
         prefix: Prefix,
         value: f64,
@@ -101,6 +103,8 @@ pub enum Modifier {
     Not,
     Text,
     OfType,
+    /// `reference:identifier=system|value`: matches Reference.identifier.
+    Identifier,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -482,6 +486,7 @@ fn parse_modifier(
         (ParamType::Token, "not") => Modifier::Not,
         (ParamType::Token, "text") if matches!(param.index, Index::Coding) => Modifier::Text,
         (ParamType::Token, "of-type") if param.index == Index::Identifier => Modifier::OfType,
+        (ParamType::Reference, "identifier") => Modifier::Identifier,
         (ParamType::Reference, target) if definition.targets.iter().any(|t| t == target) => {
             return Ok(TypedModifier::TargetType(target.to_string()))
         }
@@ -512,6 +517,22 @@ fn parse_value(
         }),
         ParamType::Token => parse_token(name, modifier, value),
         ParamType::Date => parse_date_value(name, value),
+        ParamType::Reference if matches!(modifier, TypedModifier::Plain(Modifier::Identifier)) => {
+            match split_escaped(value, '|').as_slice() {
+                [system, value] if !system.is_empty() => Ok(SearchValue::Reference(vec![
+                    crate::store::projection::identifier_target(
+                        &unescape(system),
+                        &unescape(value),
+                    ),
+                ])),
+                [value] | [_, value] => Ok(SearchValue::ReferenceIdentifierValue(unescape(value))),
+                _ => Err(SearchError::new(
+                    name,
+                    "dạng đúng là hệ|giá-trị",
+                    "expected system|value",
+                )),
+            }
+        }
         ParamType::Reference => {
             let target_type = match modifier {
                 TypedModifier::TargetType(t) => Some(t.as_str()),

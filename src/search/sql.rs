@@ -96,8 +96,6 @@ fn or_all(parts: Vec<String>) -> String {
     }
 }
 
-const FAR_FUTURE: &str = "9999-12-31 23:59:59";
-
 /// The condition for `filter` on rows of `resource_type` aliased `a`.
 pub fn condition(sql: &mut Sql, resource_type: &str, a: &str, filter: &Filter) -> String {
     match filter {
@@ -374,19 +372,26 @@ fn param_condition(
             or_all(parts)
         }),
         Index::References => child_exists(sql, resource_type, a, param, |sql, x| {
-            let targets: Vec<String> = values
+            let parts = values
                 .iter()
-                .flat_map(|v| match v {
-                    SearchValue::Reference(targets) => targets.clone(),
-                    _ => Vec::new(),
+                .map(|v| match v {
+                    SearchValue::Reference(targets) => {
+                        let targets: Vec<String> = targets.iter().map(|t| sql.text(t)).collect();
+                        format!("{x}.target IN ({})", targets.join(", "))
+                    }
+                    SearchValue::ReferenceIdentifierValue(value) => {
+                        // Any system: an `identifier:` target that ends with `|value`.
+                        let identifier = sql.starts_with(&format!("{x}.target"), "identifier:");
+                        let tail = sql.text(&format!("|{value}"));
+                        format!(
+                            "({identifier} AND \
+                             SUBSTR({x}.target, LENGTH({x}.target) - LENGTH({tail}) + 1) = {tail})"
+                        )
+                    }
+                    _ => "1=0".into(),
                 })
-                .map(|t| sql.text(&t))
                 .collect();
-            if targets.is_empty() {
-                "1=0".into()
-            } else {
-                format!("{x}.target IN ({})", targets.join(", "))
-            }
+            or_all(parts)
         }),
         Index::Instants { start, end } => {
             let parts = values
@@ -401,8 +406,6 @@ fn param_condition(
                     _ => None,
                 })
                 .map(|(prefix, ls, le)| {
-                    let far = NaiveDateTime::parse_from_str(FAR_FUTURE, "%Y-%m-%d %H:%M:%S")
-                        .expect("constant");
                     let (ls, le) = approximate(prefix, ls, le);
                     range_condition(
                         sql,
@@ -412,7 +415,6 @@ fn param_condition(
                         prefix,
                         Bind::Timestamp(ls),
                         Bind::Timestamp(le),
-                        Bind::Timestamp(far),
                     )
                 })
                 .collect();
@@ -441,7 +443,6 @@ fn param_condition(
                     } else {
                         (first, last)
                     };
-                    let far = NaiveDate::from_ymd_opt(9999, 12, 31).expect("constant");
                     range_condition(
                         sql,
                         a,
@@ -450,7 +451,6 @@ fn param_condition(
                         prefix,
                         Bind::Date(first),
                         Bind::Date(last),
-                        Bind::Date(far),
                     )
                 })
                 .collect();
@@ -522,9 +522,9 @@ fn approximate(
     (start - gap, end + gap)
 }
 
-/// Range semantics of search.html for a resource range `[start, end]` (a missing end is open)
-/// against the search range `[ls, le]`. Only the binds a prefix uses are added.
-#[allow(clippy::too_many_arguments)]
+/// Range semantics of search.html for a resource range `[start, end]` against the search
+/// range `[ls, le]`. A missing end means "still going on". Plain column comparisons, so the
+/// planner can estimate them and use the indexes.
 fn range_condition(
     sql: &mut Sql,
     a: &str,
@@ -533,35 +533,28 @@ fn range_condition(
     prefix: Prefix,
     ls: Bind,
     le: Bind,
-    far: Bind,
 ) -> String {
-    let s = format!("{a}.{start}");
-    let e = |sql: &mut Sql| {
-        let far = sql.bind(far.clone());
-        format!("COALESCE({a}.{end}, {far})")
-    };
+    let (s, e) = (format!("{a}.{start}"), format!("{a}.{end}"));
     let test = match prefix {
         Prefix::Eq | Prefix::Ne => {
             let ls = sql.bind(ls);
-            let e = e(sql);
             let le = sql.bind(le);
-            let inside = format!("{s} >= {ls} AND {e} <= {le}");
+            let inside = format!("{s} >= {ls} AND {e} IS NOT NULL AND {e} <= {le}");
             if prefix == Prefix::Ne {
                 format!("NOT ({inside})")
             } else {
                 inside
             }
         }
-        Prefix::Gt => format!("{} > {}", e(sql), sql.bind(le)),
+        Prefix::Gt => format!("({e} IS NULL OR {e} > {})", sql.bind(le)),
         Prefix::Lt => format!("{s} < {}", sql.bind(ls)),
-        Prefix::Ge => format!("{} >= {}", e(sql), sql.bind(ls)),
+        Prefix::Ge => format!("({e} IS NULL OR {e} >= {})", sql.bind(ls)),
         Prefix::Le => format!("{s} <= {}", sql.bind(le)),
         Prefix::Sa => format!("{s} > {}", sql.bind(le)),
-        Prefix::Eb => format!("{} < {}", e(sql), sql.bind(ls)),
+        Prefix::Eb => format!("({e} IS NOT NULL AND {e} < {})", sql.bind(ls)),
         Prefix::Ap => {
             let le = sql.bind(le);
-            let e = e(sql);
-            format!("{s} <= {le} AND {e} >= {}", sql.bind(ls))
+            format!("{s} <= {le} AND ({e} IS NULL OR {e} >= {})", sql.bind(ls))
         }
     };
     format!("({s} IS NOT NULL AND {test})")

@@ -158,6 +158,9 @@ pub struct HistoryPage {
     pub has_more: bool,
 }
 
+/// The resources of one type in a batch, with their ids.
+type TypeBatch = (&'static dyn Projection, Vec<(String, Value)>);
+
 /// Writes that lost the race for a version number without `If-Match` are retried.
 const WRITE_ATTEMPTS: usize = 8;
 
@@ -353,6 +356,74 @@ impl Store {
             StoreError::Database(format!("{resource_type}/{id}: too many concurrent writers"))
                 .into(),
         )
+    }
+
+    /// Creates many resources under ids the caller chose (fresh ones, e.g. UUIDs) in one
+    /// transaction, with one multi-row INSERT per table: the bulk path of the load tool.
+    pub fn create_batch(
+        &self,
+        _ctx: &RequestContext,
+        resources: Vec<(&'static str, String, Value)>,
+    ) -> Result<usize, StoreError> {
+        let mut by_type: Vec<TypeBatch> = Vec::new();
+        for (resource_type, id, resource) in resources {
+            let projection = Self::projection(resource_type)?;
+            match by_type
+                .iter_mut()
+                .find(|(p, _)| p.resource_type() == resource_type)
+            {
+                Some((_, list)) => list.push((id, resource)),
+                None => by_type.push((projection, vec![(id, resource)])),
+            }
+        }
+        let last_updated = datetime::now();
+        let mut contents = Vec::new();
+        for (projection, list) in &by_type {
+            for (id, resource) in list {
+                let content = serde_json::to_string(&stamp(resource, id, 1, last_updated))
+                    .map_err(|e| StoreError::Database(format!("cannot serialize resource: {e}")))?;
+                contents.push((projection.resource_type(), id.as_str(), content));
+            }
+        }
+        let _writer = self
+            .sqlite_writer
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut conn = self.conn()?;
+        conn.transaction(|c| {
+            let history: Vec<NewHistoryRow> = contents
+                .iter()
+                .map(|(resource_type, id, content)| NewHistoryRow {
+                    resource_type,
+                    id,
+                    version_id: 1,
+                    last_updated,
+                    method: Method::Post.as_str(),
+                    content: Some(content),
+                })
+                .collect();
+            let conn: &mut DbConnection = c;
+            projection::insert_rows!(conn, resource_history::table, &history)?;
+            let mut contents = contents.iter();
+            for (projection, list) in &by_type {
+                let rows: Vec<(RowMeta, Option<&Value>)> = list
+                    .iter()
+                    .zip(contents.by_ref())
+                    .map(|((id, resource), (_, _, content))| {
+                        let meta = RowMeta {
+                            id,
+                            version_id: 1,
+                            last_updated,
+                            content: Some(content),
+                        };
+                        (meta, Some(resource))
+                    })
+                    .collect();
+                projection::replace(conn, *projection, &rows, &[])?;
+            }
+            Ok::<_, DieselError>(())
+        })?;
+        Ok(contents.len())
     }
 
     /// The current version; `Gone` when it is a delete.
@@ -659,7 +730,8 @@ fn write_version(
         last_updated,
         content: content.as_deref(),
     };
-    projection::replace(conn, projection, &meta, resource, current.is_some())?;
+    let existing: &[&str] = if current.is_some() { &[id] } else { &[] };
+    projection::replace(conn, projection, &[(meta, resource)], existing)?;
     Ok(Written {
         created: current.is_none(),
         version: Version {

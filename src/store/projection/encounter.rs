@@ -243,14 +243,15 @@ impl Projection for EncounterProjection {
         Ok(())
     }
 
-    fn insert(&self, conn: &mut DbConnection, meta: &RowMeta, resource: &Value) -> QueryResult<()> {
-        let (row, diagnoses) = project(meta, resource);
-        diesel::insert_into(encounter::table)
-            .values(&row)
-            .execute(conn)?;
-        if !diagnoses.is_empty() {
-            insert_rows!(conn, encounter_diagnosis::table, &diagnoses)?;
+    fn insert(&self, conn: &mut DbConnection, rows: &[(RowMeta, &Value)]) -> QueryResult<()> {
+        let (mut mains, mut diagnoses) = (vec![], vec![]);
+        for (meta, resource) in rows {
+            let (row, rows) = project(meta, resource);
+            mains.push(row);
+            diagnoses.extend(rows);
         }
+        insert_rows!(conn, encounter::table, &mains)?;
+        insert_rows!(conn, encounter_diagnosis::table, &diagnoses)?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::extract::{self, code_preferring, items, reference, text};
-use super::{Projection, RowMeta, SearchValues};
+use super::{insert_rows, Projection, RowMeta, SearchValues};
 use crate::search::params::{Index, ParamType, SearchParam};
 use crate::store::db::DbConnection;
 use crate::store::schema::medication_request;
@@ -157,10 +157,12 @@ impl Projection for MedicationRequestProjection {
         Ok(())
     }
 
-    fn insert(&self, conn: &mut DbConnection, meta: &RowMeta, resource: &Value) -> QueryResult<()> {
-        diesel::insert_into(medication_request::table)
-            .values(&project(meta, resource))
-            .execute(conn)?;
+    fn insert(&self, conn: &mut DbConnection, rows: &[(RowMeta, &Value)]) -> QueryResult<()> {
+        let mains: Vec<_> = rows
+            .iter()
+            .map(|(meta, resource)| project(meta, resource))
+            .collect();
+        insert_rows!(conn, medication_request::table, &mains)?;
         Ok(())
     }
 }

@@ -19,19 +19,29 @@ use crate::fhir::text::search_form;
 use crate::search::params::SearchParam;
 use extract::{items, text};
 
-/// Multi-row INSERT through the concrete connection: diesel's `MultiConnection` has no
-/// batch insert of its own.
+/// Rows per INSERT statement: well under the bind limits of both backends
+/// (PostgreSQL 65,535, SQLite 32,766) for our widest table.
+pub const ROWS_PER_INSERT: usize = 500;
+
+/// Multi-row INSERTs through the concrete connection (diesel's `MultiConnection` has no
+/// batch insert of its own), in chunks of [`ROWS_PER_INSERT`].
 macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConnection::Postgresql(c) => diesel::insert_into($table).values($rows).execute(c),
-            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        let mut inserted = 0;
+        for chunk in rows.chunks($crate::store::projection::ROWS_PER_INSERT) {
+            inserted += match &mut *$conn {
+                DbConnection::Postgresql(c) => diesel::insert_into($table).values(chunk).execute(c),
+                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+            }?;
         }
-    };
+        QueryResult::Ok(inserted)
+    }};
 }
 pub(crate) use insert_rows;
 
 /// The stored state a projection row carries beside its typed columns.
+#[derive(Clone)]
 pub struct RowMeta<'a> {
     pub id: &'a str,
     pub version_id: i64,
@@ -56,8 +66,9 @@ pub trait Projection: Sync {
     /// Deletes the type's own row and child rows of `id`.
     fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()>;
 
-    /// Inserts the type's own row and child rows; `resource` is `Null` for a tombstone.
-    fn insert(&self, conn: &mut DbConnection, meta: &RowMeta, resource: &Value) -> QueryResult<()>;
+    /// Inserts the type's own rows and child rows of many resources at once; a `Null`
+    /// resource is a tombstone.
+    fn insert(&self, conn: &mut DbConnection, rows: &[(RowMeta, &Value)]) -> QueryResult<()>;
 }
 
 /// Every resource type the server stores.
@@ -75,61 +86,60 @@ pub fn find(resource_type: &str) -> Option<&'static dyn Projection> {
         .find(|p| p.resource_type() == resource_type)
 }
 
-/// Replaces the projection of one resource with `resource` (`None`: tombstone).
+/// Writes the projection of many resources of one type: `existing` lists the ids whose
+/// old rows go first; a `None` resource is a tombstone.
 pub fn replace(
     conn: &mut DbConnection,
     projection: &dyn Projection,
-    meta: &RowMeta,
-    resource: Option<&Value>,
-    existed: bool,
+    rows: &[(RowMeta, Option<&Value>)],
+    existing: &[&str],
 ) -> QueryResult<()> {
     let resource_type = projection.resource_type();
-    if existed {
+    for id in existing {
         diesel::delete(
             resource_identifier::table
                 .filter(resource_identifier::resource_type.eq(resource_type))
-                .filter(resource_identifier::resource_id.eq(meta.id)),
+                .filter(resource_identifier::resource_id.eq(id)),
         )
         .execute(conn)?;
         diesel::delete(
             resource_coding::table
                 .filter(resource_coding::resource_type.eq(resource_type))
-                .filter(resource_coding::resource_id.eq(meta.id)),
+                .filter(resource_coding::resource_id.eq(id)),
         )
         .execute(conn)?;
         diesel::delete(
             resource_string::table
                 .filter(resource_string::resource_type.eq(resource_type))
-                .filter(resource_string::resource_id.eq(meta.id)),
+                .filter(resource_string::resource_id.eq(id)),
         )
         .execute(conn)?;
         diesel::delete(
             resource_reference::table
                 .filter(resource_reference::resource_type.eq(resource_type))
-                .filter(resource_reference::resource_id.eq(meta.id)),
+                .filter(resource_reference::resource_id.eq(id)),
         )
         .execute(conn)?;
-        projection.clear(conn, meta.id)?;
+        projection.clear(conn, id)?;
     }
-    let resource = resource.unwrap_or(&Value::Null);
-    projection.insert(conn, meta, resource)?;
-    let identifiers = identifier_rows(resource_type, meta.id, resource);
-    if !identifiers.is_empty() {
-        insert_rows!(conn, resource_identifier::table, &identifiers)?;
+    let resources: Vec<(RowMeta, &Value)> = rows
+        .iter()
+        .map(|(meta, resource)| (meta.clone(), resource.unwrap_or(&Value::Null)))
+        .collect();
+    projection.insert(conn, &resources)?;
+    let mut identifiers = Vec::new();
+    let mut index = IndexRows::default();
+    for (meta, resource) in &resources {
+        identifiers.extend(identifier_rows(resource_type, meta.id, resource));
+        let mut values = SearchValues::default();
+        values.meta(resource);
+        projection.search_values(resource, &mut values);
+        index.extend(values.into_rows(resource_type, meta.id));
     }
-    let mut values = SearchValues::default();
-    values.meta(resource);
-    projection.search_values(resource, &mut values);
-    let rows = values.into_rows(resource_type, meta.id);
-    if !rows.codings.is_empty() {
-        insert_rows!(conn, resource_coding::table, &rows.codings)?;
-    }
-    if !rows.strings.is_empty() {
-        insert_rows!(conn, resource_string::table, &rows.strings)?;
-    }
-    if !rows.references.is_empty() {
-        insert_rows!(conn, resource_reference::table, &rows.references)?;
-    }
+    insert_rows!(conn, resource_identifier::table, &identifiers)?;
+    insert_rows!(conn, resource_coding::table, &index.codings)?;
+    insert_rows!(conn, resource_string::table, &index.strings)?;
+    insert_rows!(conn, resource_reference::table, &index.references)?;
     Ok(())
 }
 
@@ -269,11 +279,22 @@ impl SearchValues {
         }
     }
 
-    /// The target of a Reference element, normalised to `Type/id` when it is literal.
+    /// The target of a Reference element, normalised to `Type/id` when it is literal, and
+    /// its logical identifier as `identifier:system|value` (for the `:identifier` modifier).
     pub fn reference(&mut self, param: &'static str, value: Option<&Value>) {
-        if let Some(target) = value.and_then(|r| text(r, "reference")) {
+        let Some(reference) = value else {
+            return;
+        };
+        if let Some(target) = text(reference, "reference") {
             self.references
                 .push((param, extract::normalize_reference(&target)));
+        }
+        if let Some(identifier) = reference.get("identifier") {
+            if let Some(value) = text(identifier, "value") {
+                let system = text(identifier, "system").unwrap_or_default();
+                self.references
+                    .push((param, identifier_target(&system, &value)));
+            }
         }
     }
 
@@ -354,6 +375,11 @@ impl SearchValues {
     }
 }
 
+/// How a Reference.identifier is kept in `resource_reference.target`.
+pub fn identifier_target(system: &str, value: &str) -> String {
+    format!("identifier:{system}|{value}")
+}
+
 /// "nguyen van duc" → ["nguyen van duc", "van duc", "duc"]: a prefix match on any word.
 fn word_suffixes(folded: &str) -> Vec<String> {
     if folded.is_empty() {
@@ -368,10 +394,19 @@ fn word_suffixes(folded: &str) -> Vec<String> {
     suffixes
 }
 
+#[derive(Default)]
 struct IndexRows {
     codings: Vec<CodingRow>,
     strings: Vec<StringRow>,
     references: Vec<ReferenceRow>,
+}
+
+impl IndexRows {
+    fn extend(&mut self, other: IndexRows) {
+        self.codings.extend(other.codings);
+        self.strings.extend(other.strings);
+        self.references.extend(other.references);
+    }
 }
 
 #[derive(Insertable, Debug, PartialEq)]
@@ -476,6 +511,10 @@ mod tests {
             "subject",
             Some(&json!({"reference": "http://h/fhir/Patient/p1/_history/2"})),
         );
+        values.reference(
+            "requester",
+            Some(&json!({"identifier": {"system": "s", "value": "CCHN-1"}})),
+        );
         values.meta(
             &json!({"meta": {"tag": [{"system": "t", "code": "x"}], "profile": ["http://p"]}}),
         );
@@ -521,6 +560,13 @@ mod tests {
             .iter()
             .map(|r| (r.param, r.target.as_str()))
             .collect();
-        assert_eq!(refs, [("subject", "Patient/p1"), ("patient", "Patient/p1")]);
+        assert_eq!(
+            refs,
+            [
+                ("subject", "Patient/p1"),
+                ("patient", "Patient/p1"),
+                ("requester", "identifier:s|CCHN-1")
+            ]
+        );
     }
 }

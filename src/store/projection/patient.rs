@@ -320,18 +320,19 @@ impl Projection for PatientProjection {
         Ok(())
     }
 
-    fn insert(&self, conn: &mut DbConnection, meta: &RowMeta, resource: &Value) -> QueryResult<()> {
-        let rows = project(meta, resource);
-        insert_rows!(conn, patient::table, &rows.row)?;
-        if !rows.names.is_empty() {
-            insert_rows!(conn, patient_name::table, &rows.names)?;
+    fn insert(&self, conn: &mut DbConnection, rows: &[(RowMeta, &Value)]) -> QueryResult<()> {
+        let (mut mains, mut names, mut addresses, mut telecoms) = (vec![], vec![], vec![], vec![]);
+        for (meta, resource) in rows {
+            let projected = project(meta, resource);
+            mains.push(projected.row);
+            names.extend(projected.names);
+            addresses.extend(projected.addresses);
+            telecoms.extend(projected.telecoms);
         }
-        if !rows.addresses.is_empty() {
-            insert_rows!(conn, patient_address::table, &rows.addresses)?;
-        }
-        if !rows.telecoms.is_empty() {
-            insert_rows!(conn, patient_telecom::table, &rows.telecoms)?;
-        }
+        insert_rows!(conn, patient::table, &mains)?;
+        insert_rows!(conn, patient_name::table, &names)?;
+        insert_rows!(conn, patient_address::table, &addresses)?;
+        insert_rows!(conn, patient_telecom::table, &telecoms)?;
         Ok(())
     }
 }

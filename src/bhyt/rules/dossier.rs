@@ -1,0 +1,575 @@
+//! Rules across the tables of one HOSO and against the envelope.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use super::{rows, At, Level, Sink};
+use crate::bhyt::envelope::Header;
+use crate::bhyt::spec::Standard;
+use crate::bhyt::xml::{Row, Table};
+
+/// Fields copied from XML1 into another table: when present they must be equal.
+const COPIED: &[(&str, Level, &str, &[&str])] = &[
+    ("R-X-011", Level::Error, "XML6", &["NGAY_SINH"]),
+    ("R-X-011", Level::Error, "XML13", &["NGAY_SINH"]),
+    ("R-X-011", Level::Error, "XML14", &["NGAY_SINH"]),
+    (
+        "R-XML6-001",
+        Level::Error,
+        "XML6",
+        &[
+            "GIOI_TINH",
+            "DIA_CHI",
+            "MATINH_CU_TRU",
+            "MAHUYEN_CU_TRU",
+            "MAXA_CU_TRU",
+            "MA_CSKCB",
+        ],
+    ),
+    (
+        "R-XML13-002",
+        Level::Error,
+        "XML13",
+        &[
+            "MA_CSKCB",
+            "MA_NOI_DI",
+            "MA_NOI_DEN",
+            "HO_TEN",
+            "GIOI_TINH",
+            "MA_QUOCTICH",
+            "MA_DANTOC",
+            "MA_NGHE_NGHIEP",
+            "DIA_CHI",
+            "MA_THE_BHYT",
+            "GT_THE_DEN",
+            "NGAY_VAO",
+            "NGAY_VAO_NOI_TRU",
+            "NGAY_RA",
+            "CHAN_DOAN_RV",
+            "MA_BENH_CHINH",
+            "MA_BENH_KT",
+            "MA_BENH_YHCT",
+            "MA_LOAI_RV",
+        ],
+    ),
+    (
+        "R-XML14-004",
+        Level::Error,
+        "XML14",
+        &[
+            "GIOI_TINH",
+            "DIA_CHI",
+            "MA_THE_BHYT",
+            "GT_THE_DEN",
+            "NGAY_VAO",
+            "NGAY_VAO_NOI_TRU",
+            "NGAY_RA",
+            "CHAN_DOAN_RV",
+            "MA_BENH_CHINH",
+            "MA_BENH_KT",
+            "MA_BENH_YHCT",
+            "MA_DOITUONG_KCB",
+        ],
+    ),
+    (
+        "R-XML15-002",
+        Level::Error,
+        "XML15",
+        &["HO_TEN", "SO_CCCD", "MA_CSKCB"],
+    ),
+    (
+        "R-XML7-006",
+        Level::Warning,
+        "XML7",
+        &["NGAY_VAO", "NGAY_RA"],
+    ),
+    ("R-XML8-002", Level::Error, "XML8", &["MA_LOAI_KCB"]),
+    ("R-XML8-003", Level::Error, "XML8", &["KET_QUA_DTRI"]),
+];
+
+/// Tables allowed only for some MA_LOAI_KCB (QĐ 4750 appendix notes).
+const PRESENCE: &[(&str, &str, &[&str])] = &[
+    ("R-X-012", "XML8", &["03", "04", "06"]),
+    (
+        "R-X-013",
+        "XML5",
+        &["02", "03", "04", "05", "06", "08", "09"],
+    ),
+];
+
+/// XML1 totals and the XML2/XML3 line amounts they sum (R-X-003 … R-X-008).
+const TOTALS: &[(&str, &str, &str)] = &[
+    ("R-X-003", "T_TONGCHI_BV", "THANH_TIEN_BV"),
+    ("R-X-004", "T_TONGCHI_BH", "THANH_TIEN_BH"),
+    ("R-X-005", "T_BNTT", "T_BNTT"),
+    ("R-X-006", "T_BNCCT", "T_BNCCT"),
+    ("R-X-007", "T_BHTT", "T_BHTT"),
+    ("R-X-008", "T_NGUONKHAC", "T_NGUONKHAC"),
+];
+
+/// Tables whose STT runs 1, 2, … (R-GEN-011).
+const NUMBERED: &[&str] = &["CHECKIN", "XML2", "XML3", "XML4", "XML5", "XML15"];
+
+pub struct Dossier<'t> {
+    tables: &'t [Table],
+    standard: Standard,
+}
+
+fn dec(value: &str) -> Option<Decimal> {
+    Decimal::from_str(value).ok()
+}
+
+impl<'t> Dossier<'t> {
+    pub fn new(tables: &'t [Table], standard: Standard) -> Dossier<'t> {
+        Dossier { tables, standard }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&'t Table> {
+        self.tables.iter().find(|t| t.spec.name == name)
+    }
+
+    pub fn xml1(&self) -> Option<Row<'t>> {
+        self.table("XML1").and_then(|t| t.rows().next())
+    }
+
+    fn lines(&self, name: &str) -> impl Iterator<Item = At<'t>> {
+        self.table(name).into_iter().flat_map(rows)
+    }
+
+    pub fn check(&self, header: &Header, seen_ma_lk: &mut HashSet<String>, sink: &mut Sink) {
+        for table in self.tables {
+            numbering(table, sink);
+            if table.is_empty() {
+                sink.push(
+                    "R-GEN-014",
+                    Level::Warning,
+                    table.spec.name,
+                    None,
+                    None,
+                    format!("Bảng {} rỗng không nên gửi", table.spec.name),
+                    format!("Table {} is empty and should not be sent", table.spec.name),
+                );
+            }
+        }
+        let Some(xml1) = self.xml1() else {
+            sink.push(
+                "R-GEN-009",
+                Level::Error,
+                "XML1",
+                None,
+                None,
+                "Hồ sơ không có bảng XML1".into(),
+                "The HOSO has no XML1 table".into(),
+            );
+            return;
+        };
+        let xml1_at = At {
+            row: xml1,
+            index: None,
+        };
+        let ma_lk = xml1.get("MA_LK");
+        if !ma_lk.is_empty() && !seen_ma_lk.insert(ma_lk.to_string()) {
+            xml1_at.report(
+                sink,
+                "R-GEN-010",
+                Level::Error,
+                "MA_LK",
+                format!("MA_LK {ma_lk} trùng với hồ sơ khác trong tệp"),
+                format!("MA_LK {ma_lk} repeats another HOSO of the file"),
+            );
+        }
+        let facility = xml1.get("MA_CSKCB");
+        if !header.macskcb.trim().is_empty()
+            && !facility.is_empty()
+            && facility != header.macskcb.trim()
+        {
+            xml1_at.report(
+                sink,
+                "R-X-022",
+                Level::Error,
+                "MA_CSKCB",
+                format!(
+                    "MA_CSKCB {facility} khác MACSKCB {} của tệp",
+                    header.macskcb.trim()
+                ),
+                format!(
+                    "MA_CSKCB {facility} differs from the envelope's MACSKCB {}",
+                    header.macskcb.trim()
+                ),
+            );
+        }
+        for table in self.tables.iter().filter(|t| t.spec.name != "XML1") {
+            for at in rows(table) {
+                let own = at.get("MA_LK");
+                if own != ma_lk && table.spec.field_index("MA_LK").is_some() {
+                    at.report(
+                        sink,
+                        "R-GEN-009",
+                        Level::Error,
+                        "MA_LK",
+                        format!("MA_LK '{own}' khác MA_LK '{ma_lk}' của XML1"),
+                        format!("MA_LK '{own}' differs from XML1's '{ma_lk}'"),
+                    );
+                }
+            }
+        }
+        if self.standard == Standard::Qd130 {
+            self.presence(xml1, sink);
+            self.copied(xml1, sink);
+            self.totals(xml1, sink);
+            self.services(xml1, sink);
+        }
+    }
+
+    fn presence(&self, xml1: Row, sink: &mut Sink) {
+        let kcb = xml1.get("MA_LOAI_KCB");
+        let absent = |table: &'static str, rule, vi: String, en: String, sink: &mut Sink| {
+            sink.push(rule, Level::Error, table, None, None, vi, en);
+        };
+        for (rule, table, allowed) in PRESENCE {
+            if self.table(table).is_some() && !allowed.contains(&kcb) {
+                absent(
+                    table,
+                    rule,
+                    format!(
+                        "Bảng {table} chỉ gửi khi MA_LOAI_KCB thuộc {}",
+                        allowed.join(", ")
+                    ),
+                    format!(
+                        "Table {table} is sent only for MA_LOAI_KCB {}",
+                        allowed.join(", ")
+                    ),
+                    sink,
+                );
+            }
+        }
+        let transfer = matches!(xml1.get("MA_LOAI_RV"), "2" | "5");
+        if transfer != self.table("XML13").is_some() {
+            absent(
+                "XML13",
+                "R-X-014",
+                "Bảng XML13 có khi và chỉ khi MA_LOAI_RV là 2 hoặc 5".into(),
+                "Table XML13 is present exactly when MA_LOAI_RV is 2 or 5".into(),
+                sink,
+            );
+        }
+        let inpatient = matches!(kcb, "03" | "04" | "09");
+        if inpatient && xml1.get("MA_LOAI_RV") != "3" && self.table("XML7").is_none() {
+            absent(
+                "XML7",
+                "R-XML7-001",
+                "Điều trị nội trú phải có giấy ra viện (XML7)".into(),
+                "An inpatient episode needs the discharge paper (XML7)".into(),
+                sink,
+            );
+        }
+    }
+
+    fn copied(&self, xml1: Row, sink: &mut Sink) {
+        for (rule, level, table, fields) in COPIED {
+            for at in self.lines(table) {
+                for field in *fields {
+                    let (own, theirs) = (at.get(field), xml1.get(field));
+                    if !own.is_empty() && own != theirs {
+                        at.report(
+                            sink,
+                            rule,
+                            *level,
+                            field,
+                            format!("{field} = '{own}' khác XML1 ('{theirs}')"),
+                            format!("{field} = '{own}' differs from XML1 ('{theirs}')"),
+                        );
+                    }
+                }
+            }
+        }
+        for at in self.lines("XML7") {
+            let (own, theirs) = (at.get("MA_YTE"), xml1.get("MA_BN"));
+            if !own.is_empty() && own != theirs {
+                at.report(
+                    sink,
+                    "R-XML7-006",
+                    Level::Warning,
+                    "MA_YTE",
+                    format!("MA_YTE '{own}' khác MA_BN '{theirs}' của XML1"),
+                    format!("MA_YTE '{own}' differs from XML1.MA_BN '{theirs}'"),
+                );
+            }
+        }
+    }
+
+    /// R-X-001 … R-X-010: the XML1 totals against the XML2/XML3 lines.
+    fn totals(&self, xml1: Row, sink: &mut Sink) {
+        let at = At {
+            row: xml1,
+            index: None,
+        };
+        let sum = |table: &str, field: &str, keep: &dyn Fn(&At) -> bool| -> Option<Decimal> {
+            self.lines(table)
+                .filter(|l| keep(l))
+                .map(|l| dec(l.get(field)).or(l.get(field).is_empty().then_some(Decimal::ZERO)))
+                .sum()
+        };
+        let all = |_: &At| true;
+        let mut compare = |rule: &'static str,
+                           level: Level,
+                           field: &str,
+                           expected: Option<Decimal>,
+                           how: &str| {
+            let (Some(actual), Some(expected)) = (dec(xml1.get(field)), expected) else {
+                return;
+            };
+            if (actual - expected.round_dp(2)).abs() > Decimal::new(1, 2) {
+                at.report(
+                    sink,
+                    rule,
+                    level,
+                    field,
+                    format!("{field} = {actual}, tổng {how} là {}", expected.round_dp(2)),
+                    format!(
+                        "{field} = {actual}, but the sum of {how} is {}",
+                        expected.round_dp(2)
+                    ),
+                );
+            }
+        };
+        compare(
+            "R-X-001",
+            Level::Error,
+            "T_THUOC",
+            sum("XML2", "THANH_TIEN_BV", &all),
+            "XML2.THANH_TIEN_BV",
+        );
+        let supplies = |l: &At| matches!(l.get("MA_NHOM"), "10" | "11");
+        compare(
+            "R-X-002",
+            Level::Error,
+            "T_VTYT",
+            sum("XML3", "THANH_TIEN_BV", &supplies),
+            "XML3.THANH_TIEN_BV (MA_NHOM 10/11)",
+        );
+        for (rule, total, line) in TOTALS {
+            let both = sum("XML2", line, &all)
+                .zip(sum("XML3", line, &all))
+                .map(|(a, b)| a + b);
+            compare(
+                rule,
+                Level::Error,
+                total,
+                both,
+                &format!("XML2/XML3.{line}"),
+            );
+        }
+        let card = xml1.get("MA_THE_BHYT");
+        if !["QN", "CA", "CY"].iter().any(|p| card.starts_with(p)) {
+            let capitation = |l: &At| l.get("MA_PTTT") == "1";
+            let both = sum("XML2", "T_BHTT", &capitation)
+                .zip(sum("XML3", "T_BHTT", &capitation))
+                .map(|(a, b)| a + b);
+            // Warning: the regulation excludes further costs from capitation that the file cannot show.
+            compare(
+                "R-X-009",
+                Level::Warning,
+                "T_BHTT_GDV",
+                both,
+                "T_BHTT (MA_PTTT 1)",
+            );
+        }
+        let parts = ["T_BNTT", "T_BNCCT", "T_BHTT", "T_NGUONKHAC"]
+            .iter()
+            .map(|f| dec(xml1.get(f)))
+            .sum::<Option<Decimal>>();
+        compare(
+            "R-X-010",
+            Level::Error,
+            "T_TONGCHI_BV",
+            parts,
+            "T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC",
+        );
+    }
+
+    /// Rules pairing XML3 rows with each other and with XML4.
+    fn services(&self, xml1: Row, sink: &mut Sink) {
+        let kcb = xml1.get("MA_LOAI_KCB");
+        let exams: Vec<At> = self
+            .lines("XML3")
+            .filter(|l| l.get("MA_NHOM") == "13")
+            .collect();
+        if matches!(kcb, "03" | "04" | "09") && exams.len() > 1 {
+            exams[1].report(
+                sink,
+                "R-X-015",
+                Level::Warning,
+                "MA_NHOM",
+                "Điều trị nội trú chỉ tính một lần công khám".into(),
+                "An inpatient episode bills at most one examination fee".into(),
+            );
+        }
+        // QĐ 4750: the 2nd-4th examinations of a visit pay 30 %, the 5th 10 %, later ones 0 %.
+        let expected = ["100", "30", "30", "30", "10"];
+        for (i, exam) in exams.iter().enumerate() {
+            let want = expected.get(i).copied().unwrap_or("0");
+            let got = exam.get("TYLE_TT_DV");
+            if !got.is_empty() && dec(got) != dec(want) {
+                exam.report(
+                    sink,
+                    "R-XML3-039",
+                    Level::Warning,
+                    "TYLE_TT_DV",
+                    format!("Lần khám thứ {}: TYLE_TT_DV nên là {want}", i + 1),
+                    format!("Examination {}: TYLE_TT_DV should be {want}", i + 1),
+                );
+            }
+        }
+        if kcb == "08" {
+            let days: HashSet<&str> = self
+                .lines("XML3")
+                .filter_map(|l| l.get("NGAY_YL").get(..8))
+                .collect();
+            let declared = xml1.get("SO_NGAY_DTRI").parse::<usize>().ok();
+            if declared.is_some_and(|d| d != days.len()) {
+                At {
+                    row: xml1,
+                    index: None,
+                }
+                .report(
+                    sink,
+                    "R-XML1-006",
+                    Level::Warning,
+                    "SO_NGAY_DTRI",
+                    format!("SO_NGAY_DTRI khác {} ngày có y lệnh dịch vụ", days.len()),
+                    format!(
+                        "SO_NGAY_DTRI differs from the {} days with service orders",
+                        days.len()
+                    ),
+                );
+            }
+        }
+        let services: Vec<At> = self
+            .lines("XML3")
+            .filter(|l| l.get("MA_VAT_TU").is_empty())
+            .collect();
+        for supply in self
+            .lines("XML3")
+            .filter(|l| !l.get("MA_VAT_TU").is_empty() && !l.get("MA_DICH_VU").is_empty())
+        {
+            let day = supply.get("NGAY_YL").get(..8);
+            let matched = services.iter().any(|s| {
+                s.get("MA_DICH_VU") == supply.get("MA_DICH_VU") && s.get("NGAY_YL").get(..8) == day
+            });
+            if !matched {
+                supply.report(
+                    sink,
+                    "R-XML3-006",
+                    Level::Warning,
+                    "MA_DICH_VU",
+                    "Vật tư gắn dịch vụ không có dòng dịch vụ cùng mã, cùng ngày y lệnh".into(),
+                    "The supply's MA_DICH_VU has no service row with the same code and order date"
+                        .into(),
+                );
+            }
+        }
+        let results: Vec<At> = self.lines("XML4").collect();
+        for result in &results {
+            let code = result.get("MA_DICH_VU");
+            let service = services.iter().find(|s| s.get("MA_DICH_VU") == code);
+            match service {
+                None if !code.is_empty() => result.report(
+                    sink,
+                    "R-X-021",
+                    Level::Warning,
+                    "MA_DICH_VU",
+                    format!("Dịch vụ {code} của XML4 không có trong XML3"),
+                    format!("Service {code} of XML4 is not in XML3"),
+                ),
+                Some(service) => {
+                    if service.get("MA_NHOM") == "2" {
+                        for field in ["MO_TA", "KET_LUAN"] {
+                            if result.get(field).is_empty() {
+                                result.report(
+                                    sink,
+                                    "R-XML4-005",
+                                    Level::Warning,
+                                    field,
+                                    format!("Chẩn đoán hình ảnh cần {field}"),
+                                    format!("An imaging result needs {field}"),
+                                );
+                            }
+                        }
+                    }
+                    let (own, theirs) = (result.get("NGAY_KQ"), service.get("NGAY_KQ"));
+                    if !own.is_empty() && !theirs.is_empty() && own != theirs {
+                        result.report(
+                            sink,
+                            "R-XML4-007",
+                            Level::Warning,
+                            "NGAY_KQ",
+                            format!("NGAY_KQ {own} khác XML3 ({theirs})"),
+                            format!("NGAY_KQ {own} differs from XML3 ({theirs})"),
+                        );
+                    }
+                }
+                None => {}
+            }
+        }
+        for imaging in services.iter().filter(|s| s.get("MA_NHOM") == "2") {
+            let code = imaging.get("MA_DICH_VU");
+            if !results
+                .iter()
+                .any(|r| r.get("MA_DICH_VU") == code && !r.get("KET_LUAN").is_empty())
+            {
+                imaging.report(
+                    sink,
+                    "R-X-019",
+                    Level::Warning,
+                    "MA_DICH_VU",
+                    format!("Chẩn đoán hình ảnh {code} không có kết luận ở XML4"),
+                    format!("Imaging {code} has no XML4 row with a conclusion"),
+                );
+            }
+        }
+    }
+}
+
+/// R-GEN-011: STT is 1, 2, … within a table.
+pub fn numbering(table: &Table, sink: &mut Sink) {
+    if !NUMBERED.contains(&table.spec.name) {
+        return;
+    }
+    for (i, at) in rows(table).enumerate() {
+        let stt = at.get("STT");
+        if !stt.is_empty() && stt.parse::<usize>().ok() != Some(i + 1) {
+            at.report(
+                sink,
+                "R-GEN-011",
+                Level::Warning,
+                "STT",
+                format!("STT = {stt}, dòng thứ {} nên có STT {}", i + 1, i + 1),
+                format!("STT = {stt}; row {} should have STT {}", i + 1, i + 1),
+            );
+        }
+    }
+}
+
+/// R-X-022: SOLUONGHOSO counts the HOSO elements.
+pub fn check_count(header: &Header, count: usize, sink: &mut Sink) {
+    if header.soluonghoso.trim().parse::<usize>().ok() != Some(count) {
+        sink.push(
+            "R-X-022",
+            Level::Error,
+            crate::bhyt::envelope::ROOT,
+            None,
+            Some("SOLUONGHOSO"),
+            format!(
+                "SOLUONGHOSO = '{}' nhưng tệp có {count} HOSO",
+                header.soluonghoso
+            ),
+            format!(
+                "SOLUONGHOSO = '{}' but the file holds {count} HOSO",
+                header.soluonghoso
+            ),
+        );
+    }
+}

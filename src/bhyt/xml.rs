@@ -1,0 +1,820 @@
+//! Inner table XML (the content of NOIDUNGFILE, the check-in file, the table 12 file).
+//!
+//! A [`Table`] keeps the document text in one arena and every field as spans into it: the
+//! whitespace before the element, the raw content between its tags (escaped text or CDATA as
+//! written) and the decoded value. Writing emits the spans again, fields in the order of the
+//! spec, so reading then writing gives the same bytes, and a file with thousands of rows costs
+//! two allocations per row.
+
+use quick_xml::escape::{partial_escape, resolve_predefined_entity};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use super::spec::TableSpec;
+use super::ReadError;
+
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+const SIGNATURE: &str = "CHUKYDONVI";
+const ABSENT: u16 = u16::MAX;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    fn of(self, text: &str) -> &str {
+        &text[self.start as usize..self.end as usize]
+    }
+}
+
+/// One child element of a record, in document order.
+#[derive(Debug, Clone)]
+struct Slot {
+    /// Index in the table spec; `None` for an element the spec does not know.
+    field: Option<u16>,
+    name: Span,
+    ws: Span,
+    /// Content between the tags as written; `None` for `<X/>`.
+    raw: Option<Span>,
+    value: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    slots: Vec<Slot>,
+    /// Spec index → first slot holding that field.
+    by_field: Vec<u16>,
+    ws_open: Span,
+    ws_close: Span,
+}
+
+/// What the checker needs to know about the element structure of a record.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Shape<'a> {
+    Unknown(&'a str),
+    Duplicate(&'static str),
+    OutOfOrder(&'static str),
+    Omitted(&'static str),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Layout {
+    bom: bool,
+    prolog: Span,
+    root_attrs: Span,
+    ws_list_open: Span,
+    ws_list_close: Span,
+    /// The CHUKYDONVI element with the whitespace before it, verbatim.
+    signature: Option<Span>,
+    ws_root_close: Span,
+    epilog: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub spec: &'static TableSpec,
+    arena: String,
+    records: Vec<Record>,
+    layout: Layout,
+}
+
+/// A record with access to its table's text.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    pub table: &'a Table,
+    record: &'a Record,
+}
+
+impl<'a> Row<'a> {
+    /// The decoded value at spec index `field`; "" when the element is absent.
+    pub fn at(&self, field: usize) -> &'a str {
+        match self.record.by_field.get(field) {
+            Some(&slot) if slot != ABSENT => {
+                self.record.slots[slot as usize].value.of(&self.table.arena)
+            }
+            _ => "",
+        }
+    }
+
+    /// The decoded value of `name`, trimmed; "" when absent or unknown to the spec.
+    pub fn get(&self, name: &str) -> &'a str {
+        self.table
+            .spec
+            .field_index(name)
+            .map_or("", |i| self.at(i).trim())
+    }
+
+    /// The raw content of `field` as written, `None` for an absent or `<X/>` element.
+    pub fn raw_at(&self, field: usize) -> Option<&'a str> {
+        let slot = *self.record.by_field.get(field)?;
+        if slot == ABSENT {
+            return None;
+        }
+        self.record.slots[slot as usize]
+            .raw
+            .map(|raw| raw.of(&self.table.arena))
+    }
+
+    /// Unknown, repeated, out-of-order and omitted elements, in document then spec order.
+    pub fn shape(&self) -> Vec<Shape<'a>> {
+        let spec = self.table.spec;
+        let mut found = Vec::new();
+        let mut last = None;
+        for (i, slot) in self.record.slots.iter().enumerate() {
+            let Some(field) = slot.field else {
+                found.push(Shape::Unknown(slot.name.of(&self.table.arena)));
+                continue;
+            };
+            let name = spec.fields[field as usize].name;
+            if self.record.by_field[field as usize] as usize != i {
+                found.push(Shape::Duplicate(name));
+            } else if last.is_some_and(|l| field < l) {
+                found.push(Shape::OutOfOrder(name));
+            }
+            last = last.max(Some(field));
+        }
+        for (field, &slot) in self.record.by_field.iter().enumerate() {
+            if slot == ABSENT {
+                found.push(Shape::Omitted(spec.fields[field].name));
+            }
+        }
+        found
+    }
+}
+
+impl Table {
+    /// An empty table in the layout vendors emit: declaration, one element per line.
+    pub fn new(spec: &'static TableSpec) -> Table {
+        let mut arena = String::from(DECLARATION);
+        arena.push('\n');
+        let mut layout = Layout {
+            prolog: Span::new(0, arena.len()),
+            ..Layout::default()
+        };
+        let mut push = |text: &str| {
+            let start = arena.len();
+            arena.push_str(text);
+            Span::new(start, arena.len())
+        };
+        if spec.list.is_some() {
+            layout.ws_list_open = push("\n  ");
+            layout.ws_list_close = push("\n  ");
+            layout.ws_root_close = push("\n");
+        }
+        if spec.has_signature() {
+            layout.signature = Some(push("\n  <CHUKYDONVI/>"));
+        }
+        let records = if spec.list.is_none() {
+            // The single-record tables always have their one record.
+            vec![Record::empty(spec, Span::default(), push("\n"))]
+        } else {
+            Vec::new()
+        };
+        Table {
+            spec,
+            arena,
+            records,
+            layout,
+        }
+    }
+
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> {
+        self.records.iter().map(move |record| Row {
+            table: self,
+            record,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The CHUKYDONVI element as written (check-in and table 12 files).
+    pub fn signature(&self) -> Option<&str> {
+        self.layout
+            .signature
+            .map(|s| s.of(&self.arena).trim_start())
+    }
+
+    /// Appends a record for list tables, or fills the single record of XML1-type tables.
+    /// Fields not given are written empty; names must belong to the table.
+    pub fn push(&mut self, values: &[(&str, &str)]) -> Result<(), String> {
+        let spec = self.spec;
+        let single = spec.list.is_none();
+        let (indent, close) = if single {
+            ("\n  ", "\n")
+        } else {
+            ("\n      ", "\n    ")
+        };
+        let mut by_name = vec![None; spec.fields.len()];
+        for (name, value) in values {
+            let field = spec
+                .field_index(name)
+                .ok_or_else(|| format!("{} has no field {name}", spec.name))?;
+            by_name[field] = Some(*value);
+        }
+        let ws_open = if single {
+            Span::default()
+        } else {
+            self.put("\n    ")
+        };
+        let mut record = Record::empty(spec, ws_open, Span::default());
+        record.by_field.iter_mut().for_each(|slot| *slot = ABSENT);
+        for (field, value) in by_name.into_iter().enumerate() {
+            let ws = self.put(indent);
+            let name = self.put(spec.fields[field].name);
+            let (raw, value) = match value.filter(|v| !v.is_empty()) {
+                None => (None, Span::new(name.end as usize, name.end as usize)),
+                Some(value) => {
+                    let escaped = partial_escape(value);
+                    let raw = self.put(&escaped);
+                    let decoded = if escaped == value {
+                        raw
+                    } else {
+                        self.put(value)
+                    };
+                    (Some(raw), decoded)
+                }
+            };
+            record.by_field[field] = record.slots.len() as u16;
+            record.slots.push(Slot {
+                field: Some(field as u16),
+                name,
+                ws,
+                raw,
+                value,
+            });
+        }
+        record.ws_close = self.put(close);
+        if single {
+            self.records.clear();
+        }
+        self.records.push(record);
+        Ok(())
+    }
+
+    fn put(&mut self, text: &str) -> Span {
+        let start = self.arena.len();
+        self.arena.push_str(text);
+        Span::new(start, self.arena.len())
+    }
+
+    /// Reads one table file. `location` names it in errors (e.g. `HOSO[1].XML2`).
+    pub fn parse(
+        spec: &'static TableSpec,
+        bytes: &[u8],
+        location: &str,
+    ) -> Result<Table, ReadError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            ReadError::new(
+                "R-GEN-001",
+                location,
+                format!(
+                    "Tệp {} không phải UTF-8 hợp lệ (byte {})",
+                    spec.name,
+                    e.valid_up_to()
+                ),
+                format!(
+                    "{} is not valid UTF-8 (byte {})",
+                    spec.name,
+                    e.valid_up_to()
+                ),
+            )
+        })?;
+        let (bom, text) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if text.len() > u32::MAX as usize / 2 {
+            return Err(ReadError::new(
+                "R-GEN-001",
+                location,
+                "Tệp quá lớn",
+                "The file is too large",
+            ));
+        }
+        let mut parser = Parser {
+            spec,
+            src: text,
+            reader: Reader::from_str(text),
+            location,
+            built: Vec::new(),
+            last_end: 0,
+        };
+        let (records, mut layout) = parser.document()?;
+        layout.bom = bom;
+        let built = std::mem::take(&mut parser.built);
+        let mut table = Table {
+            spec,
+            arena: text.to_string(),
+            records,
+            layout,
+        };
+        for (record, slot, value) in built {
+            let span = table.put(&value);
+            table.records[record].slots[slot].value = span;
+        }
+        Ok(table)
+    }
+
+    /// The file as bytes to put in NOIDUNGFILE (or to send as the check-in/table 12 file).
+    pub fn to_xml(&self) -> String {
+        let spec = self.spec;
+        let a = &self.arena;
+        let l = &self.layout;
+        let mut out = String::with_capacity(a.len() + 64);
+        if l.bom {
+            out.push('\u{feff}');
+        }
+        out.push_str(l.prolog.of(a));
+        out.push('<');
+        out.push_str(spec.root);
+        out.push_str(l.root_attrs.of(a));
+        out.push('>');
+        match spec.list {
+            Some((list, record)) => {
+                out.push_str(l.ws_list_open.of(a));
+                tag(&mut out, "<", list, ">");
+                for rec in &self.records {
+                    out.push_str(rec.ws_open.of(a));
+                    tag(&mut out, "<", record, ">");
+                    self.write_fields(&mut out, rec);
+                    out.push_str(rec.ws_close.of(a));
+                    tag(&mut out, "</", record, ">");
+                }
+                out.push_str(l.ws_list_close.of(a));
+                tag(&mut out, "</", list, ">");
+            }
+            None => {
+                if let Some(rec) = self.records.first() {
+                    self.write_fields(&mut out, rec);
+                    out.push_str(rec.ws_close.of(a));
+                }
+            }
+        }
+        if let Some(signature) = l.signature {
+            out.push_str(signature.of(a));
+        }
+        out.push_str(l.ws_root_close.of(a));
+        tag(&mut out, "</", spec.root, ">");
+        out.push_str(l.epilog.of(a));
+        out
+    }
+
+    fn write_fields(&self, out: &mut String, rec: &Record) {
+        let a = &self.arena;
+        let mut ws = "";
+        for (field, &slot) in rec.by_field.iter().enumerate() {
+            let name = self.spec.fields[field].name;
+            if slot == ABSENT {
+                // An omitted element is written empty, indented like its predecessor.
+                out.push_str(ws);
+                tag(out, "<", name, "/>");
+                continue;
+            }
+            let slot = &rec.slots[slot as usize];
+            ws = slot.ws.of(a);
+            out.push_str(ws);
+            match slot.raw {
+                None => tag(out, "<", name, "/>"),
+                Some(raw) => {
+                    tag(out, "<", name, ">");
+                    out.push_str(raw.of(a));
+                    tag(out, "</", name, ">");
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn is_utf8_label(label: &[u8]) -> bool {
+    label.eq_ignore_ascii_case(b"utf-8") || label.eq_ignore_ascii_case(b"utf8")
+}
+
+fn tag(out: &mut String, open: &str, name: &str, close: &str) {
+    out.push_str(open);
+    out.push_str(name);
+    out.push_str(close);
+}
+
+impl Record {
+    fn empty(spec: &TableSpec, ws_open: Span, ws_close: Span) -> Record {
+        Record {
+            slots: Vec::with_capacity(spec.fields.len()),
+            by_field: vec![ABSENT; spec.fields.len()],
+            ws_open,
+            ws_close,
+        }
+    }
+}
+
+struct Parser<'s> {
+    spec: &'static TableSpec,
+    src: &'s str,
+    reader: Reader<&'s [u8]>,
+    location: &'s str,
+    /// Values that are not a plain slice of the source (entities, mixed CDATA), fixed up later.
+    built: Vec<(usize, usize, String)>,
+    /// End of the last element handled; the text up to the next element is its whitespace.
+    last_end: usize,
+}
+
+/// One event with its byte range in the source.
+struct Located<'s> {
+    event: Event<'s>,
+    start: usize,
+    end: usize,
+}
+
+impl<'s> Parser<'s> {
+    fn error(&self, vi: String, en: String) -> ReadError {
+        ReadError::new("R-GEN-001", self.location, vi, en)
+    }
+
+    fn structure(&self, vi: String, en: String) -> ReadError {
+        ReadError::new("R-GEN-002", self.location, vi, en)
+    }
+
+    fn next(&mut self) -> Result<Located<'s>, ReadError> {
+        let start = self.reader.buffer_position() as usize;
+        match self.reader.read_event() {
+            Ok(event) => Ok(Located {
+                event,
+                start,
+                end: self.reader.buffer_position() as usize,
+            }),
+            Err(e) => {
+                let at = self.reader.error_position();
+                Err(self.error(
+                    format!("XML không hợp lệ tại byte {at}: {e}"),
+                    format!("Malformed XML at byte {at}: {e}"),
+                ))
+            }
+        }
+    }
+
+    /// Skips whitespace, comments and processing instructions up to the next element or end
+    /// tag; other text there is a structure error.
+    fn markup(&mut self) -> Result<Located<'s>, ReadError> {
+        loop {
+            let located = self.next()?;
+            match &located.event {
+                Event::Text(text) if text.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Decl(decl) => {
+                    let encoding = decl.encoding().and_then(Result::ok);
+                    if let Some(name) = encoding.filter(|e| !is_utf8_label(e)) {
+                        let name = String::from_utf8_lossy(&name).into_owned();
+                        return Err(self.error(
+                            format!("Khai báo mã hóa {name}; tệp phải là UTF-8"),
+                            format!("Declared encoding {name}; the file must be UTF-8"),
+                        ));
+                    }
+                }
+                Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
+                    return Err(self.structure(
+                        format!("Có văn bản ngoài phần tử tại byte {}", located.start),
+                        format!("Text outside any element at byte {}", located.start),
+                    ))
+                }
+                _ => return Ok(located),
+            }
+        }
+    }
+
+    fn ws(&mut self, located: &Located) -> Span {
+        let span = Span::new(self.last_end, located.start);
+        self.last_end = located.end;
+        span
+    }
+
+    fn expect_start(&mut self, name: &str) -> Result<(Located<'s>, bool), ReadError> {
+        let located = self.markup()?;
+        let (found, empty) = match &located.event {
+            Event::Start(e) => (e.name().as_ref().to_vec(), false),
+            Event::Empty(e) => (e.name().as_ref().to_vec(), true),
+            Event::Eof => (b"end of file".to_vec(), false),
+            Event::End(e) => ([b"/", e.name().as_ref()].concat(), false),
+            _ => (Vec::new(), false),
+        };
+        if found != name.as_bytes() {
+            let found = String::from_utf8_lossy(&found).into_owned();
+            return Err(self.structure(
+                format!("{}: cần phần tử <{name}>, gặp <{found}>", self.spec.name),
+                format!("{}: expected <{name}>, found <{found}>", self.spec.name),
+            ));
+        }
+        Ok((located, empty))
+    }
+
+    fn document(&mut self) -> Result<(Vec<Record>, Layout), ReadError> {
+        let root = self.spec.root;
+        let (start, empty) = self.expect_start(root)?;
+        let close = if empty { 2 } else { 1 };
+        let mut layout = Layout {
+            prolog: Span::new(0, start.start),
+            root_attrs: Span::new(start.start + 1 + root.len(), start.end - close),
+            ..Layout::default()
+        };
+        self.last_end = start.end;
+        let mut records = Vec::new();
+        if empty {
+            return Err(self.structure(
+                format!("{}: phần tử gốc rỗng", self.spec.name),
+                format!("{}: the root element is empty", self.spec.name),
+            ));
+        }
+        match self.spec.list {
+            None => records.push(self.record(0, Span::default(), root)?),
+            Some((list, record)) => {
+                let (open, empty) = self.expect_start(list)?;
+                layout.ws_list_open = self.ws(&open);
+                if !empty {
+                    loop {
+                        let located = self.markup()?;
+                        match &located.event {
+                            Event::Start(e) if e.name().as_ref() == record.as_bytes() => {
+                                let ws = self.ws(&located);
+                                records.push(self.record(records.len(), ws, record)?);
+                            }
+                            Event::End(_) => {
+                                layout.ws_list_close = self.ws(&located);
+                                break;
+                            }
+                            _ => return Err(self.unexpected(&located, record)),
+                        }
+                    }
+                }
+            }
+        }
+        while self.spec.list.is_some() {
+            let located = self.markup()?;
+            match &located.event {
+                Event::Start(e) | Event::Empty(e)
+                    if e.name().as_ref() == SIGNATURE.as_bytes() && layout.signature.is_none() =>
+                {
+                    let start = self.last_end;
+                    if matches!(located.event, Event::Start(_)) {
+                        self.skip_element(SIGNATURE)?;
+                    } else {
+                        self.last_end = located.end;
+                    }
+                    let end = self.reader.buffer_position() as usize;
+                    layout.signature = Some(Span::new(start, end));
+                    self.last_end = end;
+                }
+                Event::End(_) => {
+                    layout.ws_root_close = self.ws(&located);
+                    break;
+                }
+                _ => return Err(self.unexpected(&located, root)),
+            }
+        }
+        let located = self.markup()?;
+        if !matches!(located.event, Event::Eof) {
+            return Err(self.unexpected(&located, root));
+        }
+        layout.epilog = Span::new(self.last_end, self.src.len());
+        Ok((records, layout))
+    }
+
+    fn skip_element(&mut self, name: &str) -> Result<(), ReadError> {
+        self.reader
+            .read_to_end(quick_xml::name::QName(name.as_bytes()))
+            .map(|_| ())
+            .map_err(|e| {
+                self.error(
+                    format!("XML không hợp lệ trong <{name}>: {e}"),
+                    format!("Malformed XML inside <{name}>: {e}"),
+                )
+            })
+    }
+
+    fn unexpected(&self, located: &Located, parent: &str) -> ReadError {
+        let what = match &located.event {
+            Event::Start(e) | Event::Empty(e) => {
+                format!("<{}>", String::from_utf8_lossy(e.name().as_ref()))
+            }
+            Event::End(e) => format!("</{}>", String::from_utf8_lossy(e.name().as_ref())),
+            Event::Eof => "end of file".into(),
+            _ => "markup".into(),
+        };
+        self.structure(
+            format!(
+                "{}: {what} không được phép trong <{parent}>",
+                self.spec.name
+            ),
+            format!("{}: {what} is not allowed in <{parent}>", self.spec.name),
+        )
+    }
+
+    /// Reads the fields of one record up to its end tag (`element`).
+    fn record(&mut self, index: usize, ws_open: Span, element: &str) -> Result<Record, ReadError> {
+        let mut record = Record::empty(self.spec, ws_open, Span::default());
+        loop {
+            let located = self.markup()?;
+            let (name, empty) = match &located.event {
+                Event::Start(e) => (e.name().as_ref().to_owned(), false),
+                Event::Empty(e) => (e.name().as_ref().to_owned(), true),
+                Event::End(_) => {
+                    record.ws_close = self.ws(&located);
+                    return Ok(record);
+                }
+                _ => return Err(self.unexpected(&located, element)),
+            };
+            let ws = self.ws(&located);
+            let name_start = located.start + 1;
+            let name_span = Span::new(name_start, name_start + name.len());
+            let field = std::str::from_utf8(&name)
+                .ok()
+                .and_then(|n| self.spec.field_index(n))
+                .map(|i| i as u16);
+            let (raw, value) = if empty {
+                (None, Span::new(located.end, located.end))
+            } else {
+                let (raw, value) = self.content(&name, index, record.slots.len())?;
+                (Some(raw), value)
+            };
+            if let Some(field) = field {
+                let first = &mut record.by_field[field as usize];
+                if *first == ABSENT {
+                    *first = record.slots.len() as u16;
+                }
+            }
+            record.slots.push(Slot {
+                field,
+                name: name_span,
+                ws,
+                raw,
+                value,
+            });
+        }
+    }
+
+    /// The content of a field element up to its end tag: raw span and decoded value span.
+    fn content(
+        &mut self,
+        name: &[u8],
+        record: usize,
+        slot: usize,
+    ) -> Result<(Span, Span), ReadError> {
+        let start = self.reader.buffer_position() as usize;
+        let mut parts: Vec<Span> = Vec::new();
+        let mut built: Option<String> = None;
+        loop {
+            let located = self.next()?;
+            let part = match &located.event {
+                Event::Text(_) => Span::new(located.start, located.end),
+                Event::CData(_) => Span::new(located.start + 9, located.end - 3),
+                Event::GeneralRef(r) => {
+                    let resolved = self.entity(r)?;
+                    let text =
+                        built.get_or_insert_with(|| parts.iter().map(|p| p.of(self.src)).collect());
+                    text.push_str(&resolved);
+                    continue;
+                }
+                Event::Comment(_) | Event::PI(_) => continue,
+                Event::End(e) if e.name().as_ref() == name => {
+                    self.last_end = located.end;
+                    let raw = Span::new(start, located.start);
+                    let value = match (built, parts.as_slice()) {
+                        (Some(text), _) => {
+                            self.built.push((record, slot, text));
+                            Span::default()
+                        }
+                        (None, []) => Span::new(start, start),
+                        (None, [one]) => *one,
+                        (None, many) => {
+                            let text = many.iter().map(|p| p.of(self.src)).collect();
+                            self.built.push((record, slot, text));
+                            Span::default()
+                        }
+                    };
+                    return Ok((raw, value));
+                }
+                _ => {
+                    let field = String::from_utf8_lossy(name).into_owned();
+                    return Err(self.structure(
+                        format!("{}: trường {field} chứa phần tử con", self.spec.name),
+                        format!("{}: field {field} contains child elements", self.spec.name),
+                    ));
+                }
+            };
+            match &mut built {
+                Some(text) => text.push_str(part.of(self.src)),
+                None => parts.push(part),
+            }
+        }
+    }
+
+    fn entity(&self, reference: &quick_xml::events::BytesRef) -> Result<String, ReadError> {
+        let bad = || {
+            let name = String::from_utf8_lossy(reference).into_owned();
+            self.error(
+                format!("Tham chiếu thực thể không hợp lệ: &{name};"),
+                format!("Invalid entity reference: &{name};"),
+            )
+        };
+        if let Ok(Some(c)) = reference.resolve_char_ref() {
+            return Ok(c.to_string());
+        }
+        let name = std::str::from_utf8(reference).map_err(|_| bad())?;
+        resolve_predefined_entity(name)
+            .map(str::to_string)
+            .ok_or_else(bad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bhyt::spec::{spec, Standard};
+
+    fn xml2() -> &'static TableSpec {
+        spec(Standard::Qd130).table("XML2").unwrap()
+    }
+
+    #[test]
+    fn written_table_reads_back_identically() {
+        let mut table = Table::new(xml2());
+        table
+            .push(&[("MA_LK", "LK1"), ("STT", "1"), ("TEN_THUOC", "A & B <x>")])
+            .unwrap();
+        table.push(&[("MA_LK", "LK1"), ("STT", "2")]).unwrap();
+        let xml = table.to_xml();
+        assert!(xml.starts_with(DECLARATION));
+        assert!(xml.contains("<TEN_THUOC>A &amp; B &lt;x&gt;</TEN_THUOC>"));
+        let back = Table::parse(xml2(), xml.as_bytes(), "XML2").unwrap();
+        assert_eq!(back.to_xml(), xml);
+        let rows: Vec<_> = back.rows().collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].get("TEN_THUOC"), "A & B <x>");
+        assert_eq!(rows[1].get("STT"), "2");
+        assert!(rows[0].shape().is_empty());
+    }
+
+    #[test]
+    fn foreign_layout_cdata_and_comments_survive() {
+        let fields: String = xml2()
+            .fields
+            .iter()
+            .map(|f| match f.name {
+                "TEN_THUOC" => "<TEN_THUOC><![CDATA[Para <500>]]> &#273;</TEN_THUOC>".into(),
+                "STT" => "<STT></STT>".into(),
+                name => format!("<{name}/>"),
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n\t\t");
+        let xml = format!(
+            "\u{feff}<?xml version='1.0'?>\n<!-- x --><CHITIEU_CHITIET_THUOC a=\"1\">\
+             <DSACH_CHI_TIET_THUOC>\t<CHI_TIET_THUOC>{fields}</CHI_TIET_THUOC>\
+             </DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>\n"
+        );
+        let table = Table::parse(xml2(), xml.as_bytes(), "XML2").unwrap();
+        assert_eq!(table.to_xml(), xml);
+        let row = table.rows().next().unwrap();
+        assert_eq!(row.get("TEN_THUOC"), "Para <500> đ");
+        assert_eq!(row.raw_at(1), Some(""));
+    }
+
+    #[test]
+    fn shape_reports_unknown_duplicate_order_and_omitted() {
+        let xml = "<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC><CHI_TIET_THUOC>\
+                   <STT>1</STT><MA_LK>a</MA_LK><STT>2</STT><FOO/></CHI_TIET_THUOC>\
+                   </DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>";
+        let table = Table::parse(xml2(), xml.as_bytes(), "XML2").unwrap();
+        let shape = table.rows().next().unwrap().shape();
+        assert_eq!(shape[0], Shape::OutOfOrder("MA_LK"));
+        assert_eq!(shape[1], Shape::Duplicate("STT"));
+        assert_eq!(shape[2], Shape::Unknown("FOO"));
+        assert_eq!(shape.len(), 3 + xml2().fields.len() - 2);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        for (bad, rule) in [
+            (&b"<CHITIEU_CHITIET_THUOC><DSACH"[..], "R-GEN-001"),
+            (b"\xff\xfe<a/>", "R-GEN-001"),
+            (b"<TONG_HOP/>", "R-GEN-002"),
+            (b"<CHITIEU_CHITIET_THUOC>x</CHITIEU_CHITIET_THUOC>", "R-GEN-002"),
+            (b"<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC><CHI_TIET_THUOC><A><B/></A></CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>", "R-GEN-002"),
+            (b"<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC><CHI_TIET_THUOC><STT>&bogus;</STT></CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>", "R-GEN-001"),
+        ] {
+            let error = Table::parse(xml2(), bad, "XML2").unwrap_err();
+            assert_eq!(error.rule, rule, "{error:?}");
+        }
+    }
+}
