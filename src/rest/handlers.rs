@@ -67,6 +67,19 @@ pub(crate) fn resource_type(name: &str) -> Result<&'static str, ApiError> {
         .ok_or_else(|| ApiError::unknown_type(name))
 }
 
+/// The request, the stored type and the checked id of `/{type}/{id}…` routes.
+fn instance(
+    req: &HttpRequest,
+    state: &AppState,
+    type_name: &str,
+    id: &str,
+) -> Result<(Call, &'static str), ApiError> {
+    let call = Call::new(req, state)?;
+    let resource_type = resource_type(type_name)?;
+    checked_id(id)?;
+    Ok((call, resource_type))
+}
+
 pub(crate) fn checked_id(id: &str) -> Result<(), ApiError> {
     if is_valid_id(id) {
         return Ok(());
@@ -267,10 +280,8 @@ pub async fn update(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let call = Call::new(&req, &state)?;
     let (type_name, id) = path.into_inner();
-    let resource_type = resource_type(&type_name)?;
-    checked_id(&id)?;
+    let (call, resource_type) = instance(&req, &state, &type_name, &id)?;
     let expected = if_match(&req)?;
     let resource = resource_body(&req, payload, &state, resource_type).await?;
     match resource.get("id").and_then(Value::as_str) {
@@ -325,10 +336,8 @@ pub async fn read(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let call = Call::new(&req, &state)?;
     let (type_name, id) = path.into_inner();
-    let resource_type = resource_type(&type_name)?;
-    checked_id(&id)?;
+    let (call, resource_type) = instance(&req, &state, &type_name, &id)?;
     let ctx = call.ctx.clone();
     let what = format!("{resource_type}/{id}");
     let version = blocking(&state, what, move |s| {
@@ -366,10 +375,8 @@ pub async fn vread(
     path: web::Path<(String, String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let call = Call::new(&req, &state)?;
     let (type_name, id, vid) = path.into_inner();
-    let resource_type = resource_type(&type_name)?;
-    checked_id(&id)?;
+    let (call, resource_type) = instance(&req, &state, &type_name, &id)?;
     let what = format!("{resource_type}/{id}/_history/{vid}");
     let Ok(version_id) = vid.parse::<i64>() else {
         return Err(ApiError::not_found(&what));
@@ -390,14 +397,23 @@ pub async fn delete(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let call = Call::new(&req, &state)?;
     let (type_name, id) = path.into_inner();
-    let resource_type = resource_type(&type_name)?;
-    checked_id(&id)?;
+    let (call, resource_type) = instance(&req, &state, &type_name, &id)?;
     let expected = if_match(&req)?;
+    store_delete(&call, &state, resource_type, id, expected).await
+}
+
+/// Deletes and answers 200 with an informational OperationOutcome and the tombstone's ETag.
+pub(crate) async fn store_delete(
+    call: &Call,
+    state: &web::Data<AppState>,
+    resource_type: &'static str,
+    id: String,
+    expected: Option<i64>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = call.ctx.clone();
     let what = format!("{resource_type}/{id}");
-    let version = blocking(&state, what.clone(), move |s| {
+    let version = blocking(state, what.clone(), move |s| {
         s.store.delete(&ctx, resource_type, &id, expected)
     })
     .await?;

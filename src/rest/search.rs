@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::handlers::{
-    blocking, checked_id, if_match, read_body, resource_body, resource_type, store_update,
-    urlencode, written_response, Call, Params,
+    blocking, checked_id, if_match, read_body, resource_body, resource_type, store_delete,
+    store_update, urlencode, written_response, Call, Params,
 };
 use super::AppState;
 use crate::fhir::datetime::{self, format_instant};
@@ -387,17 +387,5 @@ pub async fn conditional_delete(
         [one] => one.id.clone(),
         _ => return Err(several(resource_type)),
     };
-    let ctx = call.ctx.clone();
-    let what = format!("{resource_type}/{id}");
-    let version = blocking(&state, what.clone(), move |s| {
-        s.store.delete(&ctx, resource_type, &id, None)
-    })
-    .await?;
-    let issue = Issue::information(
-        format!("Đã xóa {what} (phiên bản {})", version.version_id),
-        format!("Deleted {what} (version {})", version.version_id),
-    );
-    let mut builder = HttpResponse::Ok();
-    builder.insert_header((header::ETAG, format!("W/\"{}\"", version.version_id)));
-    Ok(call.render.value(builder, &operation_outcome(&[issue])))
+    store_delete(&call, &state, resource_type, id, None).await
 }

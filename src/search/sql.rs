@@ -539,7 +539,9 @@ fn range_condition(
         Prefix::Eq | Prefix::Ne => {
             let ls = sql.bind(ls);
             let le = sql.bind(le);
-            let inside = format!("{s} >= {ls} AND {e} IS NOT NULL AND {e} <= {le}");
+            // `{s} <= {le}` follows from start <= end; it bounds the start column's index
+            // range and lets the planner estimate it.
+            let inside = format!("{s} >= {ls} AND {s} <= {le} AND {e} IS NOT NULL AND {e} <= {le}");
             if prefix == Prefix::Ne {
                 format!("NOT ({inside})")
             } else {

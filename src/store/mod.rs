@@ -224,6 +224,13 @@ impl Store {
             .map_err(|e| StoreError::Database(format!("no database connection: {e}")))
     }
 
+    /// Queues SQLite writers (no-op on PostgreSQL).
+    fn writer(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        self.sqlite_writer
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
     fn projection(resource_type: &str) -> Result<&'static dyn Projection, StoreError> {
         projection::find(resource_type).ok_or_else(|| StoreError::UnknownType(resource_type.into()))
     }
@@ -313,10 +320,7 @@ impl Store {
         unless: Option<&Sql>,
     ) -> Result<Written, Exists> {
         let projection = Self::projection(resource_type)?;
-        let _writer = self
-            .sqlite_writer
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _writer = self.writer();
         let mut conn = self.conn()?;
         for _ in 0..WRITE_ATTEMPTS {
             let attempt = conn.transaction(|c| {
@@ -385,10 +389,7 @@ impl Store {
                 contents.push((projection.resource_type(), id.as_str(), content));
             }
         }
-        let _writer = self
-            .sqlite_writer
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _writer = self.writer();
         let mut conn = self.conn()?;
         conn.transaction(|c| {
             let history: Vec<NewHistoryRow> = contents

@@ -26,7 +26,7 @@ CREATE TABLE resource_identifier (
     period_end TIMESTAMP,
     PRIMARY KEY (resource_type, resource_id, ord)
 );
-CREATE INDEX resource_identifier_value ON resource_identifier (resource_type, value, system);
+CREATE INDEX resource_identifier_value ON resource_identifier (resource_type, value, system, resource_id);
 CREATE INDEX resource_identifier_resource ON resource_identifier (resource_id);
 
 -- Token search values by parameter (Encounter type, vaccine-code, MedicationRequest code,
@@ -43,7 +43,7 @@ CREATE TABLE resource_coding (
     text TEXT,
     PRIMARY KEY (resource_type, resource_id, param, ord)
 );
-CREATE INDEX resource_coding_code ON resource_coding (resource_type, param, code, system);
+CREATE INDEX resource_coding_code ON resource_coding (resource_type, param, code, system, resource_id);
 CREATE INDEX resource_coding_resource ON resource_coding (resource_id);
 
 -- String search parameters (name, family, address-city, lot-number, ...). `token` holds the
@@ -59,7 +59,7 @@ CREATE TABLE resource_string (
     exact TEXT,
     PRIMARY KEY (resource_type, resource_id, param, ord)
 );
-CREATE INDEX resource_string_token ON resource_string (resource_type, param, token);
+CREATE INDEX resource_string_token ON resource_string (resource_type, param, token, resource_id);
 CREATE INDEX resource_string_exact ON resource_string (resource_type, param, exact);
 CREATE INDEX resource_string_resource ON resource_string (resource_id);
 
@@ -73,7 +73,7 @@ CREATE TABLE resource_reference (
     target TEXT NOT NULL,
     PRIMARY KEY (resource_type, resource_id, param, ord)
 );
-CREATE INDEX resource_reference_target ON resource_reference (resource_type, param, target);
+CREATE INDEX resource_reference_target ON resource_reference (resource_type, param, target, resource_id);
 CREATE INDEX resource_reference_resource ON resource_reference (resource_id);
 
 CREATE TABLE patient (
