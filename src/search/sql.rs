@@ -680,16 +680,19 @@ pub fn page_query(
         })
         .collect();
     let limit = sql.bind(Bind::Int(limit));
-    let mut text = format!(
-        "SELECT {a}.id, {a}.version_id, {a}.last_updated, {a}.content, {} FROM {table} {a} WHERE NOT {a}.deleted",
+    // The page's ids first, from indexes alone where the filters allow (the `{table}_live`
+    // partial index covers `NOT deleted`); the stored JSON is read for those rows only.
+    let order = order.join(", ");
+    let mut page = format!("SELECT {a}.id FROM {table} {a} WHERE NOT {a}.deleted");
+    for condition in conditions {
+        page.push_str(" AND ");
+        page.push_str(&condition);
+    }
+    sql.text = format!(
+        "SELECT {a}.id, {a}.version_id, {a}.last_updated, {a}.content, {} FROM {table} {a} \
+         WHERE {a}.id IN ({page} ORDER BY {order} LIMIT {limit}) ORDER BY {order}",
         keys.join(", ")
     );
-    for condition in conditions {
-        text.push_str(" AND ");
-        text.push_str(&condition);
-    }
-    text.push_str(&format!(" ORDER BY {} LIMIT {limit}", order.join(", ")));
-    sql.text = text;
     Some(sql)
 }
 

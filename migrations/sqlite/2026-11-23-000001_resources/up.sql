@@ -95,6 +95,8 @@ CREATE TABLE patient (
     ethnicity_code TEXT,
     nationality_code TEXT
 );
+-- Live rows by id: searches find and order ids from indexes alone.
+CREATE INDEX patient_live ON patient (id) WHERE NOT deleted;
 CREATE INDEX patient_cccd ON patient (cccd);
 CREATE INDEX patient_bhyt_card ON patient (bhyt_card);
 CREATE INDEX patient_birth_date ON patient (birth_date, birth_date_end);
@@ -161,6 +163,7 @@ CREATE TABLE encounter (
     length_value DOUBLE,
     length_unit TEXT
 );
+CREATE INDEX encounter_live ON encounter (id) WHERE NOT deleted;
 CREATE INDEX encounter_ma_lk ON encounter (ma_lk);
 CREATE INDEX encounter_patient_period ON encounter (patient_id, period_start);
 CREATE INDEX encounter_subject_period ON encounter (subject_ref, period_start);
@@ -195,6 +198,7 @@ CREATE TABLE immunization (
     dose_number TEXT,
     performer_ref TEXT
 );
+CREATE INDEX immunization_live ON immunization (id) WHERE NOT deleted;
 CREATE INDEX immunization_patient ON immunization (patient_id, occurrence_start);
 CREATE INDEX immunization_patient_ref ON immunization (patient_ref, occurrence_start);
 CREATE INDEX immunization_encounter ON immunization (encounter_ref);
@@ -219,6 +223,7 @@ CREATE TABLE medication_request (
     dispense_quantity DOUBLE,
     dispense_unit TEXT
 );
+CREATE INDEX medication_request_live ON medication_request (id) WHERE NOT deleted;
 CREATE INDEX medication_request_patient ON medication_request (patient_id, authored_on_start);
 CREATE INDEX medication_request_subject ON medication_request (subject_ref, authored_on_start);
 CREATE INDEX medication_request_encounter ON medication_request (encounter_ref);
