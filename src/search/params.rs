@@ -45,6 +45,8 @@ pub enum Index {
     Telecom(Option<&'static str>),
     /// `resource_string` rows of this parameter.
     Strings,
+    /// `resource_string` rows of another parameter with the same values (`phonetic` → `name`).
+    StringsOf(&'static str),
     /// Inclusive UTC timestamp range columns; a missing end means "still going on".
     Instants {
         start: &'static str,

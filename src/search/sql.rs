@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 
 use super::params::{Index, SearchParam};
 use super::query::{Filter, Modifier, Prefix, SearchRequest, SearchValue, Sort};
+use crate::fhir::text::search_form;
 use crate::store::projection;
 
 pub const MAX_SORT_KEYS: usize = 3;
@@ -170,6 +171,14 @@ pub fn condition(sql: &mut Sql, resource_type: &str, a: &str, filter: &Filter) -
     }
 }
 
+/// The parameter whose child rows hold `param`'s values.
+fn indexed_code(param: &SearchParam) -> &'static str {
+    match param.index {
+        Index::StringsOf(code) => code,
+        _ => param.code,
+    }
+}
+
 /// `EXISTS (SELECT 1 FROM child x WHERE <link> AND <rows>)` for child-table indexes.
 fn child_exists(
     sql: &mut Sql,
@@ -194,7 +203,7 @@ fn child_exists(
         }
         _ => {
             let rt = sql.text(resource_type);
-            let p = sql.text(param.code);
+            let p = sql.text(indexed_code(param));
             format!("{x}.resource_type = {rt} AND {x}.param = {p} AND {x}.resource_id = {a}.id")
         }
     };
@@ -202,7 +211,7 @@ fn child_exists(
         Index::Telecom(_) => "patient_telecom",
         Index::Identifier => "resource_identifier",
         Index::Coding => "resource_coding",
-        Index::Strings => "resource_string",
+        Index::Strings | Index::StringsOf(_) => "resource_string",
         _ => "resource_reference",
     };
     let rows = rows(sql, &x);
@@ -353,24 +362,28 @@ fn param_condition(
                 .collect();
             or_all(parts)
         }),
-        Index::Strings => child_exists(sql, resource_type, a, param, |sql, x| {
-            let parts = values
-                .iter()
-                .filter_map(|v| match v {
-                    SearchValue::Text(text) => Some(text),
-                    _ => None,
-                })
-                .map(|text| match modifier {
-                    Modifier::Exact => {
-                        let b = sql.text(text);
-                        format!("{x}.exact = {b}")
-                    }
-                    Modifier::Contains => sql.contains(&format!("{x}.token"), text),
-                    _ => sql.starts_with(&format!("{x}.token"), text),
-                })
-                .collect();
-            or_all(parts)
-        }),
+        Index::Strings | Index::StringsOf(_) => {
+            child_exists(sql, resource_type, a, param, |sql, x| {
+                let parts = values
+                    .iter()
+                    .filter_map(|v| match v {
+                        SearchValue::Text(text) => Some(text),
+                        _ => None,
+                    })
+                    .map(|text| match modifier {
+                        Modifier::Exact => {
+                            // Through the token index: the whole-string row's token is its folded form.
+                            let t = sql.text(&search_form(text));
+                            let b = sql.text(text);
+                            format!("({x}.token = {t} AND {x}.exact = {b})")
+                        }
+                        Modifier::Contains => sql.contains(&format!("{x}.token"), text),
+                        _ => sql.starts_with(&format!("{x}.token"), text),
+                    })
+                    .collect();
+                or_all(parts)
+            })
+        }
         Index::References => child_exists(sql, resource_type, a, param, |sql, x| {
             let parts = values
                 .iter()
@@ -576,7 +589,7 @@ pub fn sort_expression(sql: &mut Sql, resource_type: &str, a: &str, param: &Sear
         _ => {
             let x = sql.alias();
             let rt = sql.text(resource_type);
-            let p = sql.text(param.code);
+            let p = sql.text(indexed_code(param));
             format!(
                 "(SELECT MIN({x}.token) FROM resource_string {x} WHERE {x}.resource_type = {rt} \
                  AND {x}.param = {p} AND {x}.resource_id = {a}.id AND {x}.exact IS NOT NULL)"

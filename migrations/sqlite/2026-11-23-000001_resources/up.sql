@@ -27,7 +27,6 @@ CREATE TABLE resource_identifier (
     PRIMARY KEY (resource_type, resource_id, ord)
 );
 CREATE INDEX resource_identifier_value ON resource_identifier (resource_type, value, system, resource_id);
-CREATE INDEX resource_identifier_resource ON resource_identifier (resource_id);
 
 -- Token search values by parameter (Encounter type, vaccine-code, MedicationRequest code,
 -- _tag, ...); plain `code` elements have no system.
@@ -44,7 +43,6 @@ CREATE TABLE resource_coding (
     PRIMARY KEY (resource_type, resource_id, param, ord)
 );
 CREATE INDEX resource_coding_code ON resource_coding (resource_type, param, code, system, resource_id);
-CREATE INDEX resource_coding_resource ON resource_coding (resource_id);
 
 -- String search parameters (name, family, address-city, lot-number, ...). `token` holds the
 -- accent-free, lower-cased text from each word start to the end ("van duc" and "duc" for
@@ -60,8 +58,6 @@ CREATE TABLE resource_string (
     PRIMARY KEY (resource_type, resource_id, param, ord)
 );
 CREATE INDEX resource_string_token ON resource_string (resource_type, param, token, resource_id);
-CREATE INDEX resource_string_exact ON resource_string (resource_type, param, exact);
-CREATE INDEX resource_string_resource ON resource_string (resource_id);
 
 -- Reference search values by parameter, as "Type/id" (or the reference as sent when it is
 -- not a literal FHIR reference); the source of chaining, _has, _include and _revinclude.
@@ -74,7 +70,6 @@ CREATE TABLE resource_reference (
     PRIMARY KEY (resource_type, resource_id, param, ord)
 );
 CREATE INDEX resource_reference_target ON resource_reference (resource_type, param, target, resource_id);
-CREATE INDEX resource_reference_resource ON resource_reference (resource_id);
 
 CREATE TABLE patient (
     id TEXT PRIMARY KEY,

@@ -203,7 +203,7 @@ impl Projection for PatientProjection {
             SearchParam::new("name", String, Strings),
             SearchParam::new("family", String, Strings),
             SearchParam::new("given", String, Strings),
-            SearchParam::new("phonetic", String, Strings),
+            SearchParam::new("phonetic", String, StringsOf("name")),
             SearchParam::new("address", String, Strings),
             SearchParam::new("address-city", String, Strings),
             SearchParam::new("address-country", String, Strings),
@@ -267,15 +267,6 @@ impl Projection for PatientProjection {
             }
             values.strings_of("given", std::iter::once(name), "given");
         }
-        let phonetic: Vec<_> = values
-            .strings
-            .iter()
-            .filter(|(param, _)| *param == "name")
-            .map(|(_, text)| text.clone())
-            .collect();
-        values
-            .strings
-            .extend(phonetic.into_iter().map(|text| ("phonetic", text)));
         for address in items(resource, "address") {
             for part in [
                 "text",
