@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 
-use vnfhir::bhyt::envelope::{Envelope, Hoso};
-use vnfhir::bhyt::rules::check_bytes;
+use vnfhir::bhyt::envelope::{Envelope, FileHoso, Hoso};
+use vnfhir::bhyt::rules::catalogue::{self, Catalogues};
+use vnfhir::bhyt::rules::{check_bytes, check_document};
 use vnfhir::bhyt::sample::{dossier, dossier_4210, envelope};
 use vnfhir::bhyt::spec::{spec, Standard};
 use vnfhir::bhyt::xml::Table;
@@ -650,21 +651,1005 @@ fn corpus() -> Vec<(bool, Vec<Edit>, Vec<&'static str>)> {
     ]
 }
 
-#[test]
-fn each_corpus_case_finds_exactly_its_rules() {
+/// Runs `cases` on `base` and lists the cases whose rule ids differ from the expected ones.
+fn mismatches<C: std::fmt::Debug>(
+    cases: Vec<(C, Vec<&'static str>)>,
+    build: impl Fn(&C) -> Hoso,
+) -> Vec<String> {
     let mut failures = Vec::new();
-    for (inpatient, edits, expected) in corpus() {
-        let mut hoso = dossier("LK1", 2, 2, inpatient);
-        for (table, field, value, nth) in &edits {
-            set(&mut hoso, table, field, value, *nth);
-        }
-        let found = rules_of(hoso);
+    for (case, expected) in cases {
+        let found = rules_of(build(&case));
         let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
         if found != expected {
-            failures.push(format!("{edits:?}: expected {expected:?}, found {found:?}"));
+            failures.push(format!("{case:?}: expected {expected:?}, found {found:?}"));
+        }
+    }
+    failures
+}
+
+#[test]
+fn each_corpus_case_finds_exactly_its_rules() {
+    let cases = corpus()
+        .into_iter()
+        .map(|(inpatient, edits, expected)| ((inpatient, edits), expected))
+        .collect();
+    let failures = mismatches(cases, |(inpatient, edits)| {
+        let mut hoso = dossier("LK1", 2, 2, *inpatient);
+        for (table, field, value, nth) in edits {
+            set(&mut hoso, table, field, value, *nth);
+        }
+        hoso
+    });
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Clean rows of the tables the sample dossiers leave out, consistent with `dossier("LK1", …)`.
+fn extra_table(name: &str) -> Vec<(&'static str, &'static str)> {
+    let staff = [("MA_TTDV", "7912345678")];
+    let mut row = match name {
+        "XML4" => vec![
+            ("STT", "1"),
+            ("MA_DICH_VU", "23.0001.1596"),
+            ("TEN_CHI_SO", "Glucose"),
+            ("GIA_TRI", "5.6"),
+            ("DON_VI_DO", "mmol/l"),
+            ("KET_LUAN", "Bình thường"),
+            ("NGAY_KQ", "202407010900"),
+        ],
+        "XML10" => vec![
+            ("SO_SERI", "S-0001"),
+            ("SO_CT", "CT-0001"),
+            ("SO_NGAY", "10"),
+            ("DON_VI", "Công ty An Bình"),
+            ("CHAN_DOAN_RV", "Dưỡng thai"),
+            ("TU_NGAY", "20240701"),
+            ("DEN_NGAY", "20240711"),
+            ("TEN_BS", "Trần Thị Bình"),
+            ("MA_BS", "7900000001"),
+            ("NGAY_CT", "20240701"),
+        ],
+        "XML11" => vec![
+            ("SO_CT", "CT-0002"),
+            ("SO_SERI", "S-0002"),
+            ("SO_KCB", "KCB-0002"),
+            ("DON_VI", "Công ty An Bình"),
+            ("MA_BHXH", "7912345670"),
+            ("CHAN_DOAN_RV", "Đái tháo đường type 2"),
+            ("PP_DIEUTRI", "Insulin"),
+            ("SO_NGAY_NGHI", "5"),
+            ("TU_NGAY", "20240701"),
+            ("DEN_NGAY", "20240705"),
+            ("MA_BS", "7900000001"),
+            ("NGAY_CT", "20240701"),
+        ],
+        "XML13" => vec![
+            ("SO_HOSO", "HS-0001"),
+            ("SO_CHUYENTUYEN", "CT-0001"),
+            ("GIAY_CHUYEN_TUYEN", "GCT-0001"),
+            ("HO_TEN", "Nguyễn Văn An"),
+            ("DAU_HIEU_LS", "Đường huyết cao"),
+            ("QT_BENHLY", "Đường huyết không kiểm soát"),
+            ("TOMTAT_KQ", "Glucose 14 mmol/l"),
+            ("TEN_DICH_VU", "Định lượng Glucose [Máu]"),
+            ("MA_LYDO_CT", "1"),
+            ("HUONG_DIEU_TRI", "Điều chỉnh insulin"),
+            ("PHUONGTIEN_VC", "Xe cứu thương"),
+            ("MA_BAC_SI", "000123/HCM-CCHN"),
+        ],
+        "XML14" => vec![
+            ("SO_GIAYHEN_KL", "HK-0001"),
+            ("MA_CSKCB", "79001"),
+            ("HO_TEN", "Nguyễn Văn An"),
+            ("NGAY_HEN_KL", "202407100800"),
+            ("MA_BAC_SI", "000123/HCM-CCHN"),
+            ("NGAY_CT", "20240701"),
+        ],
+        "XML6" => vec![
+            ("NOI_LAY_MAU_XN", "79001"),
+            ("NOI_XN_KD", "79001"),
+            ("NOI_BDDT_ARV", "79001"),
+            ("MA_LYDO_DTRI", "1"),
+            ("LOAI_DTRI_LAO", "0"),
+            ("SANG_LOC_LAO", "1"),
+            ("KQ_DTRI_LAO", "1"),
+            ("MA_LOAI_BN", "1"),
+            ("GIAI_DOAN_LAM_SANG", "1"),
+            ("NHOM_DOI_TUONG", "0"),
+            ("MA_TINH_TRANG_DK", "2"),
+            ("MA_XU_TRI", "2"),
+            ("MA_PHAC_DO_DIEU_TRI", "1a"),
+            ("NGAY_CHUYEN_PHAC_DO", "20240701"),
+            ("LY_DO_CHUYEN_PHAC_DO", "1"),
+        ],
+        // An inpatient stay (MA_LOAI_KCB 03).
+        "XML8" => vec![
+            ("MA_LOAI_KCB", "03"),
+            ("NGAY_VAO", "202407010800"),
+            ("NGAY_RA", "202407031000"),
+            ("CHAN_DOAN_VAO", "Đái tháo đường type 2"),
+            ("CHAN_DOAN_RV", "Đái tháo đường type 2"),
+            ("QT_BENHLY", "Đường huyết cao"),
+            ("TOMTAT_KQ", "Glucose 14 mmol/l"),
+            ("PP_DIEUTRI", "Insulin"),
+            ("KET_QUA_DTRI", "2"),
+            ("NGAY_CT", "20240703"),
+        ],
+        "XML9" => vec![
+            ("HO_TEN_NND", "Nguyễn Thị Hoa"),
+            ("NGAYSINH_NND", "19950101"),
+            ("MA_DANTOC_NND", "01"),
+            ("SO_CCCD_NND", "079195001234"),
+            ("NGAYCAP_CCCD_NND", "20210101"),
+            ("NOICAP_CCCD_NND", "Cục Cảnh sát QLHC về TTXH"),
+            ("NOI_CU_TRU_NND", "12 Lê Lợi, Quận 1, TP Hồ Chí Minh"),
+            ("MA_QUOCTICH", "000"),
+            ("MATINH_CU_TRU", "79"),
+            ("MAHUYEN_CU_TRU", "760"),
+            ("MAXA_CU_TRU", "26734"),
+            ("MA_THE_TAM", "TE1790123456789"),
+            ("GIOI_TINH_CON", "1"),
+            ("SO_CON", "1"),
+            ("LAN_SINH", "1"),
+            ("SO_CON_SONG", "1"),
+            ("CAN_NANG_CON", "3200"),
+            ("NGAY_SINH_CON", "202407020800"),
+            ("NOI_SINH_CON", "Bệnh viện"),
+            ("TINH_TRANG_CON", "Khỏe mạnh"),
+            ("SINHCON_PHAUTHUAT", "0"),
+            ("SINHCON_DUOI32TUAN", "0"),
+            ("GHI_CHU", "Không"),
+            ("NGUOI_DO_DE", "Trần Thị Bình"),
+            ("NGUOI_GHI_PHIEU", "Trần Thị Bình"),
+            ("NGAY_CT", "20240703"),
+            ("SO", "01"),
+            ("QUYEN_SO", "Q1"),
+        ],
+        "XML15" => vec![
+            ("MA_BN", "BN000123"),
+            ("PHANLOAI_LAO_VITRI", "1"),
+            ("PHANLOAI_LAO_TS", "1"),
+            ("PHANLOAI_LAO_HIV", "1"),
+            ("PHANLOAI_LAO_VK", "1"),
+            ("PHANLOAI_LAO_KT", "1"),
+            ("LOAI_DTRI_LAO", "1"),
+            ("NGAYBD_DTRI_LAO", "20240701"),
+            ("PHACDO_DTRI_LAO", "1"),
+            ("KET_QUA_DTRI_LAO", "1"),
+            ("BDDT_ARV", "20240701"),
+            ("NGAY_BAT_DAU_DT_CTX", "20240701"),
+        ],
+        other => panic!("no clean {other} row"),
+    };
+    row.push(("MA_LK", "LK1"));
+    if !matches!(name, "XML4" | "XML6" | "XML15") {
+        row.extend(staff);
+    }
+    row
+}
+
+/// Adds `name` with one clean row (none for `rows == 0`) to the HOSO.
+fn add(hoso: &mut Hoso, name: &str, rows: usize) {
+    let mut table = Table::new(spec(Standard::Qd130).table(name).unwrap());
+    for _ in 0..rows {
+        table.push(&extra_table(name)).unwrap();
+    }
+    hoso.files.push(FileHoso {
+        loaihoso: name.into(),
+        content: table.to_xml().into_bytes(),
+    });
+}
+
+type TableCase = (bool, Vec<&'static str>, Vec<Edit>);
+
+/// Cases on dossiers with added tables and three service lines (for bed days): the bases
+/// with no edits check clean, each edit finds exactly its rules.
+fn table_corpus() -> Vec<(TableCase, Vec<&'static str>)> {
+    let transfer: Vec<Edit> = vec![
+        ("XML1", "MA_LOAI_RV", "2", 0),
+        ("XML1", "MA_NOI_DEN", "79002", 0),
+    ];
+    let referral = |more: &[Edit]| -> TableCase {
+        let mut edits = transfer.clone();
+        edits.extend_from_slice(more);
+        (true, vec!["XML13"], edits)
+    };
+    let beds = |codes: &[&'static str]| -> TableCase {
+        let edits = codes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, code)| {
+                [
+                    ("XML3", "MA_NHOM", "15", i),
+                    ("XML3", "MA_GIUONG", *code, i),
+                ]
+            })
+            .collect();
+        (true, vec![], edits)
+    };
+    let op = |table: &'static str, edits: Vec<Edit>| -> TableCase { (false, vec![table], edits) };
+    let short_stay = vec![
+        ("XML1", "NGAY_RA", "202407011000", 0),
+        ("XML1", "SO_NGAY_DTRI", "1", 0),
+        ("XML7", "NGAY_RA", "202407011000", 0),
+        ("XML7", "NGAY_CT", "20240701", 0),
+        ("XML3", "MA_NHOM", "15", 0),
+        ("XML3", "MA_GIUONG", "H001", 0),
+    ];
+    vec![
+        (
+            (false, vec!["XML4", "XML10", "XML11", "XML14"], vec![]),
+            vec![],
+        ),
+        (referral(&[]), vec![]),
+        (
+            op("XML4", vec![("XML4", "TEN_CHI_SO", "", 0)]),
+            vec!["R-XML4-003"],
+        ),
+        (
+            op("XML4", vec![("XML4", "GIA_TRI", "LONG51", 0)]),
+            vec!["R-XML4-003"],
+        ),
+        (
+            op("XML4", vec![("XML4", "NGAY_KQ", "", 0)]),
+            vec!["R-XML4-004"],
+        ),
+        (
+            op("XML4", vec![("XML4", "NGAY_KQ", "202407010905", 0)]),
+            vec!["R-XML4-007"],
+        ),
+        (
+            op("XML4", vec![("XML4", "MA_DICH_VU", "23.0099.1596", 0)]),
+            vec!["R-X-021"],
+        ),
+        (
+            op("XML4", vec![("XML4", "MA_DICH_VU", "23.0001.1596.K11", 0)]),
+            vec!["R-LEN-012", "R-X-021"],
+        ),
+        (
+            op(
+                "XML4",
+                vec![("XML3", "MA_NHOM", "2", 0), ("XML4", "KET_LUAN", "", 0)],
+            ),
+            vec!["R-XML4-005", "R-X-019"],
+        ),
+        (
+            (false, vec![], vec![("XML4", "STT", "1", 0)]),
+            vec!["R-GEN-014"],
+        ),
+        (
+            op("XML10", vec![("XML10", "SO_NGAY", "5", 0)]),
+            vec!["R-XML10-001"],
+        ),
+        (
+            op(
+                "XML10",
+                vec![
+                    ("XML10", "TU_NGAY", "20240702", 0),
+                    ("XML10", "SO_NGAY", "9", 0),
+                ],
+            ),
+            vec!["R-XML10-002"],
+        ),
+        (
+            op("XML10", vec![("XML10", "SO_SERI", "", 0)]),
+            vec!["R-XML10-003"],
+        ),
+        (
+            op("XML11", vec![("XML11", "MA_BHXH", "123", 0)]),
+            vec!["R-XML11-001"],
+        ),
+        (
+            op("XML11", vec![("XML11", "MA_THE_BHYT", "DN47979", 0)]),
+            vec!["R-XML11-002"],
+        ),
+        (
+            op("XML11", vec![("XML11", "MA_DINH_CHI_THAI", "1", 0)]),
+            vec!["R-XML11-003"],
+        ),
+        (
+            op("XML11", vec![("XML11", "SO_NGAY_NGHI", "200", 0)]),
+            vec!["R-XML11-004"],
+        ),
+        (
+            op("XML11", vec![("XML11", "DEN_NGAY", "20240630", 0)]),
+            vec!["R-XML11-005"],
+        ),
+        (
+            op("XML11", vec![("XML11", "NGAY_CT", "", 0)]),
+            vec!["R-XML11-006"],
+        ),
+        (
+            op("XML11", vec![("XML11", "MAU_SO", "CT08", 0)]),
+            vec!["R-XML11-007"],
+        ),
+        (
+            op("XML11", vec![("XML11", "MA_BS", "", 0)]),
+            vec!["R-XML11-008"],
+        ),
+        (
+            op("XML11", vec![("XML1", "NGAY_SINH", "202001010000", 0)]),
+            vec!["R-XML11-009"],
+        ),
+        (
+            op("XML11", vec![("XML11", "DU_PHONG", "LONG4001", 0)]),
+            vec!["R-LEN-014"],
+        ),
+        (
+            op("XML14", vec![("XML14", "NGAY_HEN_KL", "202407010800", 0)]),
+            vec!["R-XML14-002"],
+        ),
+        (
+            op("XML14", vec![("XML14", "NGAY_CT", "20240630", 0)]),
+            vec!["R-XML14-003"],
+        ),
+        (
+            op("XML14", vec![("XML14", "GIOI_TINH", "2", 0)]),
+            vec!["R-XML14-004"],
+        ),
+        (
+            op("XML14", vec![("XML14", "NGAY_SINH", "199003160000", 0)]),
+            vec!["R-X-011"],
+        ),
+        (
+            op("XML14", vec![("XML14", "MA_BAC_SI", "", 0)]),
+            vec!["R-XML14-005"],
+        ),
+        (
+            op("XML14", vec![("XML14", "MA_BENH_CHINH", "E11.123", 0)]),
+            vec!["R-XML14-004"],
+        ),
+        (
+            op("XML14", vec![("XML14", "MA_BENH_CHINH", "E11.1234", 0)]),
+            vec!["R-LEN-019", "R-XML14-004"],
+        ),
+        (
+            referral(&[("XML13", "HO_TEN", "Nguyễn Văn Ân", 0)]),
+            vec!["R-XML13-002"],
+        ),
+        (
+            referral(&[("XML13", "DAU_HIEU_LS", "", 0)]),
+            vec!["R-XML13-003"],
+        ),
+        (
+            referral(&[("XML13", "MA_LYDO_CT", "7", 0)]),
+            vec!["R-XML13-003"],
+        ),
+        (
+            referral(&[("XML13", "MA_THE_BHYT", "DN4797912345678", 0)]),
+            vec!["R-XML13-005"],
+        ),
+        (
+            referral(&[("XML13", "SO_HOSO", "LONG51", 0)]),
+            vec!["R-LEN-017"],
+        ),
+        (
+            referral(&[("XML13", "NGAY_SINH", "199003160000", 0)]),
+            vec!["R-X-011"],
+        ),
+        ((true, vec![], short_stay), vec!["R-X-016"]),
+        (beds(&["H001", "H001", "H001"]), vec!["R-X-017"]),
+        (beds(&["H001", "H002"]), vec!["R-X-020"]),
+        (
+            (
+                true,
+                vec![],
+                vec![
+                    ("XML3", "MA_NHOM", "3", 0),
+                    ("XML3", "NGAY_KQ", "202407011000", 0),
+                ],
+            ),
+            vec!["R-XML3-031"],
+        ),
+        (
+            (
+                true,
+                vec![],
+                vec![("XML2", "MA_KHOA", "K01;K02;K03;K04;K05", 0)],
+            ),
+            vec!["R-LEN-008"],
+        ),
+        (
+            (
+                true,
+                vec![],
+                vec![("XML3", "MA_KHOA", "K01;K02;K03;K04;K05;K06", 0)],
+            ),
+            vec!["R-LEN-011"],
+        ),
+        (
+            (true, vec![], vec![("XML1", "NHOM_MAU", "AB+AB+", 0)]),
+            vec!["R-LEN-005", "R-XML1-054"],
+        ),
+        (
+            (true, vec![], vec![("XML1", "MA_TAI_NAN", "12", 0)]),
+            vec!["R-LEN-007"],
+        ),
+        (
+            (true, vec![], vec![("XML2", "T_BNTT", "1", 0)]),
+            vec!["R-X-005", "R-XML2-013"],
+        ),
+        (
+            (true, vec!["XML6", "XML8", "XML9", "XML15"], vec![]),
+            vec![],
+        ),
+        (
+            op("XML6", vec![("XML6", "GIOI_TINH", "2", 0)]),
+            vec!["R-XML6-001"],
+        ),
+        (
+            op("XML6", vec![("XML6", "NGAY_SINH", "199003160000", 0)]),
+            vec!["R-X-011"],
+        ),
+        (
+            op("XML6", vec![("XML6", "LOAI_DTRI_LAO", "1", 0)]),
+            vec!["R-XML6-002"],
+        ),
+        (
+            op("XML6", vec![("XML6", "MA_TINH_TRANG_DK", "1", 0)]),
+            vec!["R-XML6-003"],
+        ),
+        (
+            op("XML6", vec![("XML6", "MA_XU_TRI", "1", 0)]),
+            vec!["R-XML6-004"],
+        ),
+        (
+            op("XML6", vec![("XML6", "MA_BAC_PHAC_DO", "4", 0)]),
+            vec!["R-XML6-005"],
+        ),
+        (
+            op("XML6", vec![("XML6", "MA_LYDO_DTRI", "6", 0)]),
+            vec!["R-XML6-006"],
+        ),
+        (
+            op("XML6", vec![("XML6", "NOI_XN_KD", "", 0)]),
+            vec!["R-XML6-007"],
+        ),
+        (
+            op("XML6", vec![("XML6", "MA_XU_TRI", "2;3", 0)]),
+            vec!["R-LEN-013"],
+        ),
+        (
+            op("XML6", vec![("XML6", "MA_THE_BHYT", "DN3797912345678", 0)]),
+            vec!["R-ID-001"],
+        ),
+        (
+            (true, vec!["XML8"], vec![("XML8", "MA_LOAI_KCB", "04", 0)]),
+            vec!["R-XML8-002"],
+        ),
+        (
+            (true, vec!["XML8"], vec![("XML8", "KET_QUA_DTRI", "1", 0)]),
+            vec!["R-XML8-003"],
+        ),
+        (
+            op(
+                "XML8",
+                vec![
+                    ("XML8", "MA_LOAI_KCB", "01", 0),
+                    ("XML8", "KET_QUA_DTRI", "1", 0),
+                ],
+            ),
+            vec!["R-X-012"],
+        ),
+        (
+            (true, vec!["XML9"], vec![("XML9", "HO_TEN_NND", "", 0)]),
+            vec!["R-XML9-001"],
+        ),
+        (
+            (true, vec!["XML9"], vec![("XML9", "MA_BHXH_NND", "123", 0)]),
+            vec!["R-XML9-002"],
+        ),
+        (
+            (
+                true,
+                vec!["XML9"],
+                vec![("XML9", "MA_THE_NND", "DN47979", 0)],
+            ),
+            vec!["R-XML9-003"],
+        ),
+        (
+            (
+                true,
+                vec!["XML9"],
+                vec![("XML9", "NGAYSINH_NND", "19951301", 0)],
+            ),
+            vec!["R-XML9-004"],
+        ),
+        (
+            (true, vec!["XML9"], vec![("XML9", "MA_DANTOC_NND", "99", 0)]),
+            vec!["R-XML9-005"],
+        ),
+        (
+            (
+                true,
+                vec!["XML9"],
+                vec![("XML9", "MA_THE_TAM", "TE1010123456789", 0)],
+            ),
+            vec!["R-XML9-006"],
+        ),
+        (
+            (true, vec!["XML9"], vec![("XML9", "GIOI_TINH_CON", "4", 0)]),
+            vec!["R-XML9-007"],
+        ),
+        (
+            (
+                true,
+                vec!["XML9"],
+                vec![("XML9", "SINHCON_PHAUTHUAT", "1", 0)],
+            ),
+            vec!["R-XML9-008"],
+        ),
+        (
+            (true, vec!["XML9"], vec![("XML9", "SO_CON", "0", 0)]),
+            vec!["R-XML9-009"],
+        ),
+        (
+            (
+                true,
+                vec!["XML9"],
+                vec![("XML9", "SO_CCCD_NND", "12345", 0)],
+            ),
+            vec!["R-ID-004"],
+        ),
+        (
+            (
+                true,
+                vec!["XML15"],
+                vec![("XML15", "HO_TEN", "Lê Văn Bình", 0)],
+            ),
+            vec!["R-XML15-002"],
+        ),
+        (
+            (
+                true,
+                vec!["XML15"],
+                vec![("XML15", "PHANLOAI_LAO_TS", "7", 0)],
+            ),
+            vec!["R-XML15-003"],
+        ),
+        (
+            (
+                true,
+                vec!["XML15"],
+                vec![("XML15", "NGAYKT_DTRI_LAO", "20240630", 0)],
+            ),
+            vec!["R-XML15-004"],
+        ),
+        (
+            (true, vec!["XML15"], vec![("XML15", "MA_BN", "LONG101", 0)]),
+            vec!["R-LEN-025"],
+        ),
+        (
+            (
+                true,
+                vec!["XML15"],
+                vec![("XML15", "DU_PHONG", "LONG40001", 0)],
+            ),
+            vec!["R-LEN-026"],
+        ),
+        (
+            (true, vec![], vec![("XML1", "MA_DOITUONG_KCB", "1.1.1", 0)]),
+            vec!["R-LEN-006", "R-XML1-031", "R-XML1-033"],
+        ),
+        (
+            (true, vec![], vec![("XML3", "GOI_VTYT", "G100", 0)]),
+            vec!["R-LEN-009"],
+        ),
+        (
+            (true, vec![], vec![("XML3", "TT_THAU", "LONG51", 0)]),
+            vec!["R-LEN-010"],
+        ),
+        (
+            referral(&[("XML13", "MA_LK", "LONG101", 0)]),
+            vec!["R-LEN-016", "R-GEN-009"],
+        ),
+        (
+            op("XML14", vec![("XML14", "MA_THE_BHYT", "CARDS13", 0)]),
+            vec!["R-LEN-018", "R-XML14-004"],
+        ),
+        (
+            referral(&[("XML13", "MA_BENH_KT", "LONG101", 0)]),
+            vec!["R-LEN-020", "R-XML13-002"],
+        ),
+        (
+            referral(&[("XML13", "DAU_HIEU_LS", "LONG4001", 0)]),
+            vec!["R-LEN-021"],
+        ),
+        (
+            op("XML14", vec![("XML14", "MA_LK", "LONG101", 0)]),
+            vec!["R-LEN-022", "R-GEN-009"],
+        ),
+        (
+            op("XML14", vec![("XML14", "SO_GIAYHEN_KL", "LONG51", 0)]),
+            vec!["R-LEN-023"],
+        ),
+        (
+            op("XML14", vec![("XML14", "MA_DOITUONG_KCB", "1.1.1", 0)]),
+            vec!["R-LEN-024", "R-GEN-007", "R-XML14-004"],
+        ),
+    ]
+}
+
+/// Test values too long to write inline: `LONG<n>` is n letters, `CARDS<n>` a ";"-list of
+/// n card numbers.
+fn expand(value: &str) -> String {
+    let count = |prefix| value.strip_prefix(prefix).and_then(|n| n.parse().ok());
+    if let Some(n) = count("LONG") {
+        "x".repeat(n)
+    } else if let Some(n) = count("CARDS") {
+        vec!["DN4797912345678"; n].join(";")
+    } else {
+        value.to_string()
+    }
+}
+
+#[test]
+fn each_table_case_finds_exactly_its_rules() {
+    let failures = mismatches(table_corpus(), |(inpatient, tables, edits)| {
+        let mut hoso = dossier("LK1", 2, 3, *inpatient);
+        for table in tables {
+            add(&mut hoso, table, 1);
+        }
+        for (table, field, value, nth) in edits {
+            if hoso.file(table).is_none() {
+                // An edit on a table the case does not add: that table is sent empty.
+                add(&mut hoso, table, 0);
+                continue;
+            }
+            set(&mut hoso, table, field, &expand(value), *nth);
+        }
+        hoso
+    });
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// QĐ 4210 dossiers: each edit finds exactly its rules.
+#[test]
+fn each_4210_case_finds_exactly_its_rules() {
+    let cases: Vec<(Vec<Edit>, Vec<&str>)> = vec![
+        (
+            vec![("XML1", "NGAY_SINH", "19850000", 0)],
+            vec!["R-4210-001"],
+        ),
+        (vec![("XML1", "CAN_NANG", "250", 0)], vec!["R-4210-002"]),
+        (vec![("XML1", "MA_LYDO_VVIEN", "3", 0)], vec!["R-4210-003"]),
+        (
+            vec![
+                ("XML1", "MA_DKBD", "79002", 0),
+                ("XML1", "MA_THE", "HC4797900001234", 0),
+            ],
+            vec!["R-4210-003"],
+        ),
+        (
+            vec![("XML1", "NGAY_RA", "201906030930", 0)],
+            vec!["R-4210-004"],
+        ),
+        (
+            vec![
+                ("XML1", "MA_LOAI_KCB", "3", 0),
+                ("XML1", "SO_NGAY_DTRI", "2", 0),
+                ("XML1", "NGAY_RA", "201906020930", 0),
+                ("XML3", "MA_NHOM", "15", 0),
+                ("XML3", "SO_LUONG", "2", 0),
+            ],
+            vec!["R-4210-005"],
+        ),
+        (
+            vec![("XML2", "NGAY_YL", "201905010000", 0)],
+            vec!["R-4210-006"],
+        ),
+        (
+            vec![("XML3", "NGAY_YL", "201905010000", 0)],
+            vec!["R-4210-007"],
+        ),
+    ];
+    let failures = mismatches(cases, |edits| {
+        let mut hoso = dossier_4210("LK1");
+        for (table, field, value, nth) in edits {
+            set(&mut hoso, table, field, value, *nth);
+        }
+        hoso
+    });
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// A clean check-in or table 12 row; `edits` replace or blank its values.
+fn document_rules(name: &str, edits: &[(&str, &str)]) -> BTreeSet<String> {
+    let mut row: Vec<(&str, String)> = match name {
+        "CHECKIN" => vec![
+            ("MA_LK", "LK1"),
+            ("STT", "1"),
+            ("MA_BN", "BN000123"),
+            ("HO_TEN", "Nguyễn Văn An"),
+            ("NGAY_SINH", "199003150000"),
+            ("GIOI_TINH", "1"),
+            ("MA_THE_BHYT", "DN4797912345678"),
+            ("MA_DKBD", "79001"),
+            ("GT_THE_TU", "20240101"),
+            ("GT_THE_DEN", "20241231"),
+            ("MA_DOITUONG_KCB", "1.1"),
+            ("NGAY_VAO", "202407010800"),
+            ("MA_LOAI_KCB", "01"),
+            ("MA_CSKCB", "79001"),
+            ("MA_DICH_VU", "02.1896"),
+            ("TEN_DICH_VU", "Khám Nội"),
+            ("NGAY_YL", "202407010805"),
+        ],
+        _ => vec![
+            ("NGUOI_CHU_TRI", "Phạm Văn Cường"),
+            ("CHUC_VU", "1"),
+            ("NGAY_HOP", "20240701"),
+            ("HO_TEN", "Nguyễn Văn An"),
+            ("NGAY_SINH", "19900315"),
+            ("SO_CCCD", "079090001234"),
+            ("NGAY_CAP_CCCD", "20210101"),
+            ("NOI_CAP_CCCD", "Cục Cảnh sát QLHC về TTXH"),
+            ("DIA_CHI", "12 Lê Lợi, Quận 1, TP Hồ Chí Minh"),
+            ("MATINH_CU_TRU", "79"),
+            ("MAHUYEN_CU_TRU", "760"),
+            ("MAXA_CU_TRU", "26734"),
+            ("MA_BHXH", "7912345670"),
+            ("DIEN_THOAI", "0901234567"),
+            ("MA_DOI_TUONG", "TNLĐ"),
+            ("KHAM_GIAM_DINH", "1"),
+            ("SO_BIEN_BAN", "01"),
+            ("DANG_HUONG_CHE_DO", "1"),
+            ("NGAY_CHUNG_TU", "20240701"),
+            ("SO_GIAY_GIOI_THIEU", "GT-01"),
+            ("NGAY_DE_NGHI", "20240625"),
+            ("MA_DONVI", "DV-01"),
+            ("GIOI_THIEU_CUA", "BHXH TP Hồ Chí Minh"),
+            ("KET_QUA_KHAM", "Tổn thương cơ thể 21%"),
+            ("SO_VAN_BAN_CAN_CU", "56/2017/TT-BYT"),
+            ("TYLE_TTCT_MOI", "21"),
+            ("TONG_TYLE_TTCT", "21"),
+            ("DE_NGHI", "Hưởng chế độ tai nạn lao động"),
+            ("DUOC_XACDINH", "Không"),
+        ],
+    }
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect();
+    for (field, value) in edits {
+        row.retain(|(k, _)| k != field);
+        row.push((field, expand(value)));
+    }
+    let mut table = Table::new(spec(Standard::Qd130).table(name).unwrap());
+    let pairs: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    table.push(&pairs).unwrap();
+    findings(&table.to_xml(), None)
+        .into_iter()
+        .map(|(rule, _)| rule)
+        .collect()
+}
+
+/// A file checked on its own (CHECKIN or XML12) and the values its row changes.
+type DocumentCase = (&'static str, Vec<(&'static str, &'static str)>);
+
+#[test]
+fn each_checkin_and_table_12_case_finds_exactly_its_rules() {
+    let cases: Vec<(DocumentCase, Vec<&str>)> = vec![
+        (("CHECKIN", vec![]), vec![]),
+        (
+            ("CHECKIN", vec![("MA_DICH_VU", ""), ("TEN_DICH_VU", "")]),
+            vec!["R-CHK-004"],
+        ),
+        (("CHECKIN", vec![("TEN_DICH_VU", "")]), vec!["R-CHK-005"]),
+        (
+            (
+                "CHECKIN",
+                vec![
+                    ("NGAY_VAO_NOI_TRU", "202407010700"),
+                    ("LY_DO_VNT", "Sốt cao"),
+                ],
+            ),
+            vec!["R-CHK-006"],
+        ),
+        (
+            ("CHECKIN", vec![("NGAY_VAO_NOI_TRU", "202407010900")]),
+            vec!["R-CHK-007"],
+        ),
+        (("CHECKIN", vec![("SO_CCCD", "12345")]), vec!["R-CHK-008"]),
+        (
+            ("CHECKIN", vec![("MA_DOITUONG_KCB", "9.9")]),
+            vec!["R-CHK-009"],
+        ),
+        (
+            ("CHECKIN", vec![("MA_THE_BHYT", "DN3797912345678")]),
+            vec!["R-CHK-010"],
+        ),
+        (
+            (
+                "CHECKIN",
+                vec![("MA_THUOC", "00.0000"), ("TEN_THUOC", "Vitamin C")],
+            ),
+            vec!["R-CHK-011"],
+        ),
+        (
+            ("CHECKIN", vec![("MA_DOITUONG_KCB", "1.1.1")]),
+            vec!["R-LEN-001", "R-CHK-009"],
+        ),
+        (
+            ("CHECKIN", vec![("DU_PHONG", "LONG4001")]),
+            vec!["R-LEN-002"],
+        ),
+        (
+            ("CHECKIN", vec![("MA_LY_DO_VNT", "123456")]),
+            vec!["R-LEN-003"],
+        ),
+        (
+            (
+                "CHECKIN",
+                vec![("MA_THUOC", "40.17"), ("TEN_THUOC", "LONG1025")],
+            ),
+            vec!["R-LEN-004"],
+        ),
+        (
+            ("CHECKIN", vec![("NGAY_YL", "202407011260")]),
+            vec!["R-GEN-006"],
+        ),
+        (("CHECKIN", vec![("MA_BN", "")]), vec!["R-GEN-013"]),
+        (("CHECKIN", vec![("STT", "2")]), vec!["R-GEN-011"]),
+        (("XML12", vec![]), vec![]),
+        (("XML12", vec![("MA_BHXH", "123")]), vec!["R-XML12-002"]),
+        (("XML12", vec![("CHUC_VU", "3")]), vec!["R-XML12-003"]),
+        (("XML12", vec![("TONG_TYLE_TTCT", "")]), vec!["R-XML12-004"]),
+        (
+            ("XML12", vec![("DANG_HUONG_CHE_DO", "1;2;3")]),
+            vec!["R-LEN-015"],
+        ),
+        (("XML12", vec![("NGUOI_CHU_TRI", "")]), vec!["R-GEN-013"]),
+    ];
+    let mut failures = Vec::new();
+    for ((name, edits), expected) in cases {
+        let found = document_rules(name, &edits);
+        let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+        if found != expected {
+            failures.push(format!(
+                "{name} {edits:?}: expected {expected:?}, found {found:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Element structure (R-GEN-002/003): unknown, repeated, out-of-order and omitted elements.
+#[test]
+fn element_structure_is_checked() {
+    let cases = [
+        ("<MA_BN>", "<ABC>1</ABC><MA_BN>", "R-GEN-002"),
+        ("<MA_BN>", "<HO_TEN>An</HO_TEN><MA_BN>", "R-GEN-003"),
+        ("<DU_PHONG/>", "", "R-GEN-003"),
+    ];
+    for (from, to, rule) in cases {
+        let mut hoso = dossier("LK1", 1, 1, false);
+        let xml1 = &mut hoso.files[0];
+        let text = String::from_utf8(xml1.content.clone()).unwrap();
+        assert!(text.contains(from), "{from}");
+        xml1.content = text.replacen(from, to, 1).into_bytes();
+        assert_eq!(
+            rules_of(hoso),
+            BTreeSet::from([rule.to_string()]),
+            "{from} → {to}"
+        );
+    }
+}
+
+/// Catalogue files decide the rules they name; each case gives the catalogue CSV and the
+/// rule ids found on a clean dossier checked against it.
+#[test]
+fn supplied_catalogues_decide_their_rules() {
+    let drugs = "MA_THUOC,TEN_THUOC,HAM_LUONG,SO_DANG_KY,TT_THAU,DON_GIA\n";
+    let drug = "40.150,Paracetamol & Codein,500mg,VD-12345-20,123/QĐ-SYT;G1;N4;2024";
+    let cases = [
+        (format!("{drugs}{drug},1500.50\n"), vec![]),
+        (
+            format!("{drugs}40.151,{},1500.50\n", &drug[7..]),
+            vec!["R-XML2-002"],
+        ),
+        (
+            format!("{drugs}{},1500.50\n", drug.replace("500mg", "250mg")),
+            vec!["R-XML2-002"],
+        ),
+        (
+            format!("{drugs}{},1500.50\n", drug.replace("Codein", "")),
+            vec!["R-XML2-003"],
+        ),
+        (format!("{drugs}{drug},1000\n"), vec!["R-XML2-004"]),
+        // Two approved rows of one code: either may match.
+        (format!("{drugs}{drug},1000\n{drug},2000\n"), vec![]),
+        ("MA_DICH_VU,DON_GIA\n23.0001.1596,45000\n".into(), vec![]),
+        (
+            "MA_DICH_VU,DON_GIA\n23.0001.1596,40000\n".into(),
+            vec!["R-XML3-007"],
+        ),
+        ("MA_DICH_VU\n23.0002.1596\n".into(), vec!["R-XML3-007"]),
+        (
+            "MA_BAC_SI\n000123/HCM-CCHN\n000456/HCM-CCHN\n".into(),
+            vec![],
+        ),
+        ("MA_BAC_SI\n000123/HCM-CCHN\n".into(), vec!["R-XML3-010"]),
+    ];
+    let xml = envelope(vec![dossier("LK1", 1, 1, false)]).to_xml();
+    for (csv, expected) in cases {
+        let mut catalogues = Catalogues::default();
+        catalogues.add_csv("test.csv", &csv).unwrap();
+        let report = check_document(xml.as_bytes(), xml.as_bytes(), None, &catalogues).unwrap();
+        let found: BTreeSet<&str> = report.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(found, expected.into_iter().collect(), "{csv}");
+    }
+    let mut catalogues = Catalogues::default();
+    assert!(catalogues.add_csv("bad.csv", "TEN_THUOC\nx\n").is_err());
+    assert!(catalogues
+        .add_csv("bad.csv", "MA_THUOC,DON_GIA\nx\n")
+        .is_err());
+}
+
+/// Every rule id of `rules.md` is reported by the checker or listed in `catalogue.rs` as
+/// needing an outside catalogue, not being a file check, or covered by another id.
+#[test]
+fn every_rule_of_the_catalogue_is_accounted_for() {
+    let rules = include_str!("../src/bhyt/regulation/rules.md");
+    let checker = [
+        include_str!("../src/bhyt/rules/field.rs"),
+        include_str!("../src/bhyt/rules/record.rs"),
+        include_str!("../src/bhyt/rules/dossier.rs"),
+        include_str!("../src/bhyt/rules/mod.rs"),
+        include_str!("../src/bhyt/xml.rs"),
+        include_str!("../src/bhyt/envelope.rs"),
+    ]
+    .concat();
+    let listed: BTreeSet<&str> = catalogue::NEEDS_CATALOGUE
+        .iter()
+        .chain(catalogue::NOT_A_FILE_CHECK)
+        .chain(catalogue::COVERED_BY)
+        .map(|(id, _)| *id)
+        .collect();
+    let ids: Vec<&str> = rules
+        .lines()
+        .filter_map(|line| line.strip_prefix("| R-"))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(ids.len(), 285);
+    let missing: Vec<String> = ids
+        .iter()
+        .map(|id| format!("R-{id}"))
+        .filter(|id| !listed.contains(id.as_str()) && !checker.contains(&format!("\"{id}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not implemented nor listed: {missing:?}"
+    );
+}
+
+/// Files that cannot be read: the reader's rule id.
+#[test]
+fn unreadable_files_name_their_rule() {
+    let read_rule = |hoso: Hoso| {
+        let xml = envelope(vec![hoso]).to_xml();
+        check_bytes(xml.as_bytes(), None)
+            .map(|_| ())
+            .unwrap_err()
+            .rule
+    };
+    for value in ["A & B", "A < B", "A &nbsp; B"] {
+        let mut hoso = dossier("LK1", 1, 1, false);
+        set(&mut hoso, "XML1", "HO_TEN", value, 0);
+        assert_eq!(read_rule(hoso), "R-GEN-008", "{value}");
+    }
+    let mut hoso = dossier_4210("LK1");
+    hoso.files[2].loaihoso = "XML6".into();
+    assert_eq!(read_rule(hoso), "R-4210-008");
+}
+
+#[test]
+fn a_repeated_ma_lk_is_reported() {
+    let xml = envelope(vec![
+        dossier("LK1", 1, 1, false),
+        dossier("LK1", 1, 1, false),
+    ])
+    .to_xml();
+    let rules: BTreeSet<String> = findings(&xml, None).into_iter().map(|(r, _)| r).collect();
+    assert_eq!(rules, BTreeSet::from(["R-GEN-010".to_string()]));
 }
 
 proptest! {

@@ -1,13 +1,14 @@
 //! `vnfhir bhyt check FILE…` and `vnfhir bhyt show FILE`.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
-use super::envelope::{Document, Envelope};
-use super::rules::{self, catalogue, Report};
+use super::envelope::{Document, EnvelopeReader};
+use super::rules::catalogue::{self, Catalogues};
+use super::rules::{self, Report};
 use super::spec::{spec, Standard};
 use super::xml::Table;
 
@@ -34,21 +35,60 @@ pub struct CheckArgs {
     /// Force the standard instead of detecting QĐ 4210 from the content: 130 or 4210.
     #[arg(long, value_parser = parse_standard)]
     standard: Option<Standard>,
+    /// A facility catalogue as CSV (repeatable); its first column says which: MA_THUOC
+    /// (drugs), MA_DICH_VU (services), MA_VAT_TU (supplies) or MA_BAC_SI (staff list).
+    #[arg(long = "catalogue", value_name = "FILE")]
+    catalogues: Vec<String>,
 }
 
 fn parse_standard(text: &str) -> Result<Standard, String> {
     Standard::parse(text).ok_or_else(|| format!("unknown standard {text}; use 130 or 4210"))
 }
 
-/// Runs a subcommand; `Ok(false)` means the check found errors.
-pub fn run(command: &BhytCommand) -> Result<bool, String> {
-    match command {
-        BhytCommand::Check(args) => check(args),
-        BhytCommand::Show { file } => show(file).map(|()| true),
+/// Why a subcommand stopped before the end.
+enum Stop {
+    /// The reader of stdout went away (`vnfhir bhyt show FILE | head`): not an error.
+    Closed,
+    Failed(String),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Stop::Closed
+        } else {
+            Stop::Failed(format!("stdout: {e}"))
+        }
     }
 }
 
-fn check_file(path: &str, standard: Option<Standard>) -> Result<Report, String> {
+impl From<String> for Stop {
+    fn from(message: String) -> Stop {
+        Stop::Failed(message)
+    }
+}
+
+/// Runs a subcommand; `Ok(false)` means the check found errors. Output goes through one
+/// locked, buffered stdout; a closed pipe ends the output quietly.
+pub fn run(command: &BhytCommand) -> Result<bool, String> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut clean = true;
+    let result = match command {
+        BhytCommand::Check(args) => check(args, &mut out, &mut clean),
+        BhytCommand::Show { file } => show(file, &mut out),
+    }
+    .and_then(|()| out.flush().map_err(Stop::from));
+    match result {
+        Ok(()) | Err(Stop::Closed) => Ok(clean),
+        Err(Stop::Failed(message)) => Err(message),
+    }
+}
+
+fn check_file(
+    path: &str,
+    standard: Option<Standard>,
+    catalogues: &Catalogues,
+) -> Result<Report, String> {
     let mut head = [0u8; 4096];
     let mut file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let n = file.read(&mut head).map_err(|e| format!("{path}: {e}"))?;
@@ -58,81 +98,103 @@ fn check_file(path: &str, standard: Option<Standard>) -> Result<Report, String> 
         BufReader::with_capacity(1 << 16, file),
         &head[..n],
         standard,
+        catalogues,
     )
     .map_err(|e| format!("{path}: {e}"))
 }
 
-fn check(args: &CheckArgs) -> Result<bool, String> {
-    let mut clean = true;
+fn check(args: &CheckArgs, out: &mut impl Write, clean: &mut bool) -> Result<(), Stop> {
+    let mut catalogues = Catalogues::default();
+    for path in &args.catalogues {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        catalogues.add_csv(path, &text)?;
+    }
+    let checked = catalogues.checked();
+    let unchecked: Vec<_> = catalogue::NEEDS_CATALOGUE
+        .iter()
+        .filter(|(id, _)| !checked.contains(id))
+        .collect();
     let mut files = Vec::new();
     for path in &args.files {
-        let report = check_file(path, args.standard);
-        clean &= report.as_ref().is_ok_and(|r| r.errors() == 0);
+        let report = check_file(path, args.standard, &catalogues);
+        *clean &= report.as_ref().is_ok_and(|r| r.errors() == 0);
         match args.format {
-            Format::Text => print_text(path, &report),
+            Format::Text => print_text(out, path, &report)?,
             Format::Json => files.push(json_report(path, &report)),
         }
     }
     match args.format {
         Format::Json => {
-            let unchecked: Vec<_> = catalogue::NEEDS_CATALOGUE
+            let unchecked: Vec<_> = unchecked
                 .iter()
                 .map(|(id, what)| json!({ "rule": id, "needs": what }))
                 .collect();
-            let out = json!({ "files": files, "needs_catalogue": unchecked });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&out).expect("JSON value")
-            );
+            let report = json!({
+                "files": files,
+                "checked_by_catalogue": checked,
+                "needs_catalogue": unchecked,
+            });
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
+            writeln!(out)?;
         }
-        Format::Text => println!(
-            "\n{} rules need outside catalogues and are not checked from the file alone: {}",
-            catalogue::NEEDS_CATALOGUE.len(),
-            catalogue::NEEDS_CATALOGUE
-                .iter()
-                .map(|(id, _)| *id)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Format::Text => {
+            if !checked.is_empty() {
+                writeln!(
+                    out,
+                    "\nChecked with the supplied catalogues: {}",
+                    checked.join(", ")
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} rules need outside catalogues and are not checked from the file alone: {}",
+                unchecked.len(),
+                unchecked
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?
+        }
     }
-    Ok(clean)
+    Ok(())
 }
 
-fn print_text(path: &str, report: &Result<Report, String>) {
+fn print_text(out: &mut impl Write, path: &str, report: &Result<Report, String>) -> io::Result<()> {
     let report = match report {
         Ok(report) => report,
-        Err(e) => {
-            println!("{path}: UNREADABLE: {e}");
-            return;
-        }
+        Err(e) => return writeln!(out, "{path}: UNREADABLE: {e}"),
     };
     let warnings = report.findings.len() - report.errors();
-    println!(
+    writeln!(
+        out,
         "{path}: {} (QĐ {}), {} HOSO, {} error(s), {} warning(s)",
         report.document.unwrap_or("?"),
         report.standard.map_or("?", Standard::as_str),
         report.hoso_count,
         report.errors(),
         warnings
-    );
+    )?;
     let mut current = None;
     for finding in &report.findings {
         if current != Some(finding.hoso) {
             current = Some(finding.hoso);
             match finding.hoso {
-                Some(i) => println!("  HOSO[{i}]"),
-                None => println!("  file"),
+                Some(i) => writeln!(out, "  HOSO[{i}]")?,
+                None => writeln!(out, "  file")?,
             }
         }
-        println!(
+        writeln!(
+            out,
             "    {:7} {:12} {}: {} / {}",
             finding.level.as_str(),
             finding.rule,
             finding.location(),
             finding.vi,
             finding.en
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn json_report(path: &str, report: &Result<Report, String>) -> serde_json::Value {
@@ -159,64 +221,81 @@ fn json_report(path: &str, report: &Result<Report, String>) -> serde_json::Value
     }
 }
 
-fn show(path: &str) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+/// Prints the tables of a file; an envelope is streamed one HOSO at a time.
+fn show(path: &str, out: &mut impl Write) -> Result<(), Stop> {
+    let open = || File::open(path).map_err(|e| format!("{path}: {e}"));
     let fail = |e: super::ReadError| format!("{path}: {e}");
+    let mut head = Vec::with_capacity(4096);
+    open()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let mut input = BufReader::with_capacity(1 << 16, open()?);
     let qd130 = spec(Standard::Qd130);
-    match Document::recognise(&bytes).map_err(fail)? {
-        Document::Envelope => {
-            let envelope = Envelope::read(&bytes).map_err(fail)?;
-            let h = &envelope.header;
-            println!(
-                "GIAMDINHHS MACSKCB={} NGAYLAP={} SOLUONGHOSO={}",
-                h.macskcb, h.ngaylap, h.soluonghoso
-            );
-            for (i, hoso) in envelope.hoso.iter().enumerate() {
-                let standard = hoso.standard();
-                println!("HOSO[{}] (QĐ {})", i + 1, standard.as_str());
-                for file in &hoso.files {
-                    let location = format!("HOSO[{}].{}", i + 1, file.loaihoso);
-                    match spec(standard).table(&file.loaihoso) {
-                        Some(table) => print_table(
-                            &Table::parse(table, &file.content, &location).map_err(fail)?,
-                        ),
-                        None => println!("  {location}: unknown LOAIHOSO"),
-                    }
-                }
+    let table = match Document::recognise(&head).map_err(fail)? {
+        Document::Envelope => return show_envelope(path, input, out),
+        Document::CheckIn => "CHECKIN",
+        Document::Xml12 => "XML12",
+    };
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let table = Table::parse(qd130.table(table).expect("spec"), &bytes, table).map_err(fail)?;
+    Ok(print_table(out, &table)?)
+}
+
+fn show_envelope(path: &str, input: impl BufRead, out: &mut impl Write) -> Result<(), Stop> {
+    let fail = |e: super::ReadError| format!("{path}: {e}");
+    let mut reader = EnvelopeReader::new(input).map_err(fail)?;
+    let h = &reader.header;
+    writeln!(
+        out,
+        "GIAMDINHHS MACSKCB={} NGAYLAP={} SOLUONGHOSO={}",
+        h.macskcb, h.ngaylap, h.soluonghoso
+    )?;
+    while let Some(hoso) = reader.next_hoso().map_err(fail)? {
+        let (index, standard) = (reader.count, hoso.standard());
+        writeln!(out, "HOSO[{index}] (QĐ {})", standard.as_str())?;
+        for file in &hoso.files {
+            let location = format!("HOSO[{index}].{}", file.loaihoso);
+            match spec(standard).table(&file.loaihoso) {
+                Some(table) => print_table(
+                    out,
+                    &Table::parse(table, &file.content, &location).map_err(fail)?,
+                )?,
+                None => writeln!(out, "  {location}: unknown LOAIHOSO")?,
             }
-            println!(
-                "CHUKYDONVI: {}",
-                envelope.signature.as_deref().unwrap_or("(absent)")
-            );
         }
-        Document::CheckIn => print_table(
-            &Table::parse(qd130.table("CHECKIN").expect("spec"), &bytes, "CHECKIN")
-                .map_err(fail)?,
-        ),
-        Document::Xml12 => print_table(
-            &Table::parse(qd130.table("XML12").expect("spec"), &bytes, "XML12").map_err(fail)?,
-        ),
     }
+    let signature = reader.finish().map_err(fail)?;
+    writeln!(
+        out,
+        "CHUKYDONVI: {}",
+        signature.as_deref().unwrap_or("(absent)")
+    )?;
     Ok(())
 }
 
-fn print_table(table: &Table) {
-    println!(
+fn print_table(out: &mut impl Write, table: &Table) -> io::Result<()> {
+    writeln!(
+        out,
         "  {} <{}>: {} row(s)",
         table.spec.name,
         table.spec.root,
         table.len()
-    );
+    )?;
     for (i, row) in table.rows().enumerate() {
-        println!("    [{}]", i + 1);
+        writeln!(out, "    [{}]", i + 1)?;
         for (f, field) in table.spec.fields.iter().enumerate() {
             let value = row.at(f);
             if !value.trim().is_empty() {
-                println!("      {:24} {}", field.name, value);
+                writeln!(out, "      {:24} {}", field.name, value)?;
             }
         }
     }
     if let Some(signature) = table.signature() {
-        println!("    CHUKYDONVI: {signature}");
+        writeln!(out, "    CHUKYDONVI: {signature}")?;
     }
+    Ok(())
 }

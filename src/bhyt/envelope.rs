@@ -328,14 +328,28 @@ impl<R: BufRead> EnvelopeReader<R> {
 
     /// `<name>text</name>` or `<name/>`; the text may be split by entities.
     fn leaf(&mut self, name: &str, parent: &str) -> Result<String, ReadError> {
+        let text = self.leaf_bytes(name, parent)?;
+        String::from_utf8(text).map_err(|_| {
+            ReadError::new(
+                "R-GEN-001",
+                &self.location(),
+                format!("<{name}> không phải UTF-8"),
+                format!("<{name}> is not UTF-8"),
+            )
+        })
+    }
+
+    /// The bytes of a leaf; NOIDUNGFILE is base64, so it needs no UTF-8 check.
+    fn leaf_bytes(&mut self, name: &str, parent: &str) -> Result<Vec<u8>, ReadError> {
         if !self.open(name, parent)? {
-            return Ok(String::new());
+            return Ok(Vec::new());
         }
         let mut text = Vec::new();
         loop {
             match self.next()? {
+                Next::Text(t) if text.is_empty() => text = t,
                 Next::Text(t) => text.extend_from_slice(&t),
-                Next::Close => break,
+                Next::Close => return Ok(text),
                 other => {
                     return Err(structure(
                         name,
@@ -345,14 +359,6 @@ impl<R: BufRead> EnvelopeReader<R> {
                 }
             }
         }
-        String::from_utf8(text).map_err(|_| {
-            ReadError::new(
-                "R-GEN-001",
-                &self.location(),
-                format!("<{name}> không phải UTF-8"),
-                format!("<{name}> is not UTF-8"),
-            )
-        })
     }
 
     /// The next HOSO, or `None` after the last one.
@@ -380,13 +386,13 @@ impl<R: BufRead> EnvelopeReader<R> {
                     other => return Err(structure(&location, "FILEHOSO", &Self::describe(&other))),
                 }
                 let loaihoso = self.leaf("LOAIHOSO", "FILEHOSO")?.trim().to_string();
-                let encoded = self.leaf("NOIDUNGFILE", "FILEHOSO")?;
+                let mut encoded = self.leaf_bytes("NOIDUNGFILE", "FILEHOSO")?;
                 self.close("FILEHOSO")?;
-                let compact: Vec<u8> = encoded
-                    .bytes()
-                    .filter(|b| !b.is_ascii_whitespace())
-                    .collect();
-                let content = LENIENT.decode(&compact).map_err(|e| {
+                // Vendors wrap base64 in lines; most send one line, which needs no copy.
+                if encoded.iter().any(u8::is_ascii_whitespace) {
+                    encoded.retain(|b| !b.is_ascii_whitespace());
+                }
+                let content = LENIENT.decode(&encoded).map_err(|e| {
                     ReadError::new(
                         "R-GEN-001",
                         &format!("{location}.{loaihoso}"),

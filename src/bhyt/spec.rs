@@ -4,6 +4,7 @@
 //! order come from `regulation/tables-qd130.csv` and `regulation/tables-qd4210.csv`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// Which decision the files follow.
@@ -58,6 +59,31 @@ pub struct FieldSpec {
     pub format: &'static str,
 }
 
+/// FNV-1a for the field-name index: rules look fields up by name on every row, the names
+/// are short and come from the spec, so SipHash's flood resistance only costs time here.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type FieldIndex = HashMap<&'static str, usize, BuildHasherDefault<Fnv>>;
+
 #[derive(Debug)]
 pub struct TableSpec {
     /// `CHECKIN`, `XML1` … `XML15`: the LOAIHOSO value and the name used in locations.
@@ -67,7 +93,7 @@ pub struct TableSpec {
     /// List and record elements; `None` when the root element is the single record.
     pub list: Option<(&'static str, &'static str)>,
     pub fields: Vec<FieldSpec>,
-    index: HashMap<&'static str, usize>,
+    index: FieldIndex,
 }
 
 impl TableSpec {
@@ -152,7 +178,7 @@ fn load(standard: Standard, csv: &'static str) -> Spec {
                 root,
                 list,
                 fields: Vec::new(),
-                index: HashMap::new(),
+                index: FieldIndex::default(),
             });
         }
         let table = tables.last_mut().expect("pushed above");
@@ -180,7 +206,7 @@ fn load(standard: Standard, csv: &'static str) -> Spec {
 /// RFC 4180 CSV: quoted fields with `""` escapes; the vendored files need nothing more.
 /// Quoted fields are returned without their quotes; a doubled quote stays doubled, which only
 /// occurs in free-text columns this module does not read.
-pub(crate) fn parse_csv(text: &'static str) -> Vec<Vec<&'static str>> {
+pub(crate) fn parse_csv(text: &str) -> Vec<Vec<&str>> {
     let mut rows = Vec::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         let mut fields = Vec::new();

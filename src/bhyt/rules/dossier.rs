@@ -1,10 +1,11 @@
 //! Rules across the tables of one HOSO and against the envelope.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use super::record::{minute_number, BEDS};
 use super::{rows, At, Level, Sink};
 use crate::bhyt::envelope::Header;
 use crate::bhyt::spec::Standard;
@@ -220,6 +221,94 @@ impl<'t> Dossier<'t> {
             self.copied(xml1, sink);
             self.totals(xml1, sink);
             self.services(xml1, sink);
+        }
+        self.beds(xml1, sink);
+    }
+
+    /// R-X-016/017/020 (QĐ 130) and R-4210-005: bed days (XML3 MA_NHOM 14-16) against the
+    /// length of the stay.
+    fn beds(&self, xml1: Row, sink: &mut Sink) {
+        let (inpatient, discharge, excess_rule): (&[&str], _, _) = match self.standard {
+            Standard::Qd130 => (&["03", "04", "09"], "MA_LOAI_RV", "R-X-017"),
+            Standard::Qd4210 => (&["3"], "TINH_TRANG_RV", "R-4210-005"),
+        };
+        if !inpatient.contains(&xml1.get("MA_LOAI_KCB")) {
+            return;
+        }
+        let beds: Vec<At> = self
+            .lines("XML3")
+            .filter(|l| BEDS.contains(&l.get("MA_NHOM")))
+            .collect();
+        let bed_days: Decimal = beds.iter().filter_map(|b| dec(b.get("SO_LUONG"))).sum();
+        let Ok(days) = xml1.get("SO_NGAY_DTRI").parse::<i64>() else {
+            return;
+        };
+        let stay = minute_number(xml1.get("NGAY_VAO"))
+            .zip(minute_number(xml1.get("NGAY_RA")))
+            .map(|(vao, ra)| ra - vao);
+        let at = At {
+            row: xml1,
+            index: None,
+        };
+        if self.standard == Standard::Qd130 && days <= 2 {
+            // QĐ 3788: under 4 hours no bed day, 4 to 24 hours at most one.
+            let limit = match stay {
+                Some(m) if m < 240 => Some(Decimal::ZERO),
+                Some(m) if m < 1440 => Some(Decimal::ONE),
+                _ => None,
+            };
+            if let Some(limit) = limit.filter(|l| bed_days > *l) {
+                at.report(
+                    sink,
+                    "R-X-016",
+                    Level::Error,
+                    "NGAY_RA",
+                    format!("Nằm viện ngắn: tối đa {limit} ngày giường, có {bed_days}"),
+                    format!("Short stay: at most {limit} bed days, {bed_days} billed"),
+                );
+            }
+        }
+        // The discharge day is not billed unless the patient got worse, died, was transferred
+        // or absconded, or stayed more than 4 hours into the last day.
+        let exempt = matches!(xml1.get("KET_QUA_DTRI"), "3" | "4" | "5" | "6")
+            || matches!(xml1.get(discharge), "2" | "3" | "4")
+            || stay.is_some_and(|m| m % 1440 > 240);
+        if days >= 2 && !exempt && bed_days > Decimal::from(days - 1) {
+            at.report(
+                sink,
+                excess_rule,
+                Level::Warning,
+                "SO_NGAY_DTRI",
+                format!(
+                    "{bed_days} ngày giường cho {days} ngày điều trị (tối đa {})",
+                    days - 1
+                ),
+                format!(
+                    "{bed_days} bed days for {days} treatment days (at most {})",
+                    days - 1
+                ),
+            );
+        }
+        if self.standard == Standard::Qd130 {
+            let mut by_day: HashMap<&str, &str> = HashMap::new();
+            for bed in &beds {
+                let when = Some(bed.get("NGAY_TH_YL"))
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or(bed.get("NGAY_YL"));
+                let (Some(day), code) = (when.get(..8), bed.get("MA_GIUONG")) else {
+                    continue;
+                };
+                if *by_day.entry(day).or_insert(code) != code {
+                    bed.report(
+                        sink,
+                        "R-X-020",
+                        Level::Warning,
+                        "MA_GIUONG",
+                        format!("Ngày {day} có nhiều hơn một mã giường"),
+                        format!("More than one bed code on {day}"),
+                    );
+                }
+            }
         }
     }
 

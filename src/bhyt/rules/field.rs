@@ -206,6 +206,13 @@ const CHECKS: &[Entry] = &[
         Int(1, 6),
     ),
     e("R-XML6-003", &["XML6"], &["LAN_XN_PCR"], Int(1, 3)),
+    // Regimen line 1-3; when it is required depends on the QĐ 5937 App. 10 regimen list.
+    e(
+        "R-XML6-005",
+        &["XML6"],
+        &["MA_BAC_PHAC_DO", "MA_BAC_PHAC_DO_BD"],
+        Int(1, 3),
+    ),
     e("R-XML12-003", &["XML12"], &["CHUC_VU"], Int(1, 2)),
     e("R-XML12-003", &["XML12"], &["KHAM_GIAM_DINH"], Int(1, 8)),
     e("R-XML12-003", &["XML12"], &["DANG_HUONG_CHE_DO"], Int(1, 7)).list(),
@@ -339,6 +346,12 @@ const SPECIFIC: &[(&str, &str, &str, &str)] = &[
     ("R-GEN-013", "XML14", "*", "R-XML14-005"),
     ("R-GEN-013", "XML14", "NGAY_HEN_KL", "R-XML14-002"),
     ("R-GEN-013", "XML14", "NGAY_CT", "R-XML14-003"),
+    ("R-GEN-013", "XML12", "TONG_TYLE_TTCT", "R-XML12-004"),
+    ("R-GEN-013", "XML4", "TEN_CHI_SO", "R-XML4-003"),
+    ("R-GEN-004", "XML4", "MA_CHI_SO", "R-XML4-003"),
+    ("R-GEN-004", "XML4", "TEN_CHI_SO", "R-XML4-003"),
+    ("R-GEN-004", "XML4", "GIA_TRI", "R-XML4-003"),
+    ("R-GEN-004", "XML4", "DON_VI_DO", "R-XML4-003"),
     ("R-GEN-006", "XML1", "NGAY_SINH", "R-XML1-007"),
     ("R-GEN-006", "XML1", "NGAY_MIEN_CCT", "R-XML1-022"),
     ("R-GEN-006", "XML1", "NAM_NAM_LIEN_TUC", "R-XML1-023"),
@@ -348,17 +361,96 @@ const SPECIFIC: &[(&str, &str, &str, &str)] = &[
     ("R-GEN-006", "XML11", "DEN_NGAY", "R-XML11-005"),
 ];
 
-fn specific(generic: &'static str, table: &str, field: &str) -> &'static str {
-    SPECIFIC
-        .iter()
-        .filter(|(g, t, _, _)| *g == generic && *t == table)
-        .find(|(_, _, f, _)| *f == field)
-        .or_else(|| {
-            SPECIFIC
-                .iter()
-                .find(|(g, t, f, _)| *g == generic && *t == table && *f == "*")
+/// The QĐ 4210 rule ids that replace generic ones; looked up before [`SPECIFIC`].
+const SPECIFIC_4210: &[(&str, &str, &str, &str)] =
+    &[("R-GEN-006", "XML1", "NGAY_SINH", "R-4210-001")];
+
+/// Specific rules whose finding is a warning where the generic check is an error: the
+/// validator requires TONG_TYLE_TTCT, the appendix only for some assessments.
+const DOWNGRADED: &[&str] = &["R-XML12-004"];
+
+fn specific(generic: &'static str, table: &TableSpec, field: &str) -> &'static str {
+    let overrides: &[_] = match table.standard {
+        Standard::Qd4210 => &[SPECIFIC_4210, SPECIFIC],
+        Standard::Qd130 => &[SPECIFIC],
+    };
+    let find = |field: &str| {
+        overrides.iter().find_map(|list| {
+            list.iter()
+                .find(|(g, t, f, _)| *g == generic && *t == table.name && *f == field)
         })
+    };
+    find(field)
+        .or_else(|| find("*"))
         .map_or(generic, |(_, _, _, rule)| rule)
+}
+
+/// Section 13 of `rules.md`: where the gateway validator's limit differs from QĐ 4750
+/// (`max_len` of the spec). Above the QĐ limit is an error under this id; above a stricter
+/// validator limit, still within QĐ 4750, a warning that the gateway may reject it.
+const VALIDATOR_LIMITS: &[(&str, &str, &[&str], usize)] = &[
+    ("R-LEN-001", "CHECKIN", &["MA_DOITUONG_KCB"], 5),
+    ("R-LEN-002", "CHECKIN", &["LY_DO_VNT", "DU_PHONG"], 4000),
+    ("R-LEN-003", "CHECKIN", &["MA_LY_DO_VNT"], 10),
+    ("R-LEN-004", "CHECKIN", &["TEN_THUOC", "TEN_VAT_TU"], 2000),
+    ("R-LEN-005", "XML1", &["NHOM_MAU"], 10),
+    ("R-LEN-006", "XML1", &["MA_DOITUONG_KCB"], 5),
+    ("R-LEN-007", "XML1", &["MA_TAI_NAN"], 2),
+    ("R-LEN-008", "XML2", &["MA_KHOA"], 15),
+    ("R-LEN-009", "XML3", &["GOI_VTYT"], 4),
+    ("R-LEN-010", "XML3", &["TT_THAU"], 100),
+    ("R-LEN-011", "XML3", &["MA_KHOA"], 20),
+    ("R-LEN-012", "XML4", &["MA_DICH_VU"], 50),
+    ("R-LEN-013", "XML6", &["MA_XU_TRI"], 1),
+    ("R-LEN-014", "XML7", &["DU_PHONG"], 4000),
+    ("R-LEN-014", "XML9", &["DU_PHONG"], 4000),
+    ("R-LEN-014", "XML10", &["DU_PHONG"], 4000),
+    ("R-LEN-014", "XML11", &["DU_PHONG"], 4000),
+    ("R-LEN-015", "XML12", &["DANG_HUONG_CHE_DO"], 3),
+    ("R-LEN-016", "XML13", &["MA_LK"], 250),
+    (
+        "R-LEN-017",
+        "XML13",
+        &["SO_HOSO", "SO_CHUYENTUYEN", "GIAY_CHUYEN_TUYEN"],
+        100,
+    ),
+    ("R-LEN-018", "XML13", &["MA_THE_BHYT", "GT_THE_DEN"], 200),
+    ("R-LEN-018", "XML14", &["MA_THE_BHYT", "GT_THE_DEN"], 200),
+    ("R-LEN-019", "XML13", &["MA_BENH_CHINH"], 50),
+    ("R-LEN-019", "XML14", &["MA_BENH_CHINH"], 50),
+    ("R-LEN-020", "XML13", &["MA_BENH_KT"], 200),
+    ("R-LEN-020", "XML14", &["MA_BENH_KT"], 200),
+    (
+        "R-LEN-021",
+        "XML13",
+        &[
+            "DAU_HIEU_LS",
+            "QT_BENHLY",
+            "TOMTAT_KQ",
+            "CHAN_DOAN_RV",
+            "PP_DIEUTRI",
+            "PP_DIEU_TRI",
+            "HUONG_DIEU_TRI",
+            "DU_PHONG",
+        ],
+        4000,
+    ),
+    ("R-LEN-022", "XML14", &["MA_LK"], 200),
+    ("R-LEN-023", "XML14", &["SO_GIAYHEN_KL"], 100),
+    ("R-LEN-024", "XML14", &["MA_DOITUONG_KCB"], 10),
+    ("R-LEN-025", "XML15", &["MA_LK", "MA_BN"], 200),
+    ("R-LEN-026", "XML15", &["DU_PHONG"], 40000),
+];
+
+/// The section 13 entry for a QĐ 130 field, if any.
+fn validator_limit(table: &TableSpec, field: &str) -> Option<(&'static str, usize)> {
+    if table.standard != Standard::Qd130 {
+        return None;
+    }
+    VALIDATOR_LIMITS
+        .iter()
+        .find(|(_, t, fields, _)| *t == table.name && fields.contains(&field))
+        .map(|(rule, _, _, max)| (*rule, *max))
 }
 
 /// How a date-like field is written, read from the `format` column of the spec.
@@ -392,6 +484,10 @@ fn date_kind(format: &str) -> Option<DateKind> {
 /// Everything decided per field once per table spec.
 struct Compiled {
     rule_required: &'static str,
+    level_required: Level,
+    rule_length: &'static str,
+    /// A gateway validator limit stricter than QĐ 4750 (warning).
+    validator: Option<(&'static str, usize)>,
     rule_date: &'static str,
     date: Option<DateKind>,
     decimals: usize,
@@ -436,9 +532,21 @@ fn compile(table: &'static TableSpec) -> Vec<Compiled> {
             let three = field.format.contains("3 decimals")
                 || field.name.starts_with("DON_GIA")
                 || field.name.starts_with("SO_LUONG");
+            let rule_required = specific("R-GEN-013", table, field.name);
+            let limit = validator_limit(table, field.name);
             Compiled {
-                rule_required: specific("R-GEN-013", table.name, field.name),
-                rule_date: specific("R-GEN-006", table.name, field.name),
+                rule_required,
+                level_required: if DOWNGRADED.contains(&rule_required) {
+                    Level::Warning
+                } else {
+                    Level::Error
+                },
+                rule_length: limit.map_or_else(
+                    || specific("R-GEN-004", table, field.name),
+                    |(rule, _)| rule,
+                ),
+                validator: limit.filter(|(_, max)| field.max_len.is_none_or(|own| max < &own)),
+                rule_date: specific("R-GEN-006", table, field.name),
                 date: date_kind(field.format),
                 decimals: if three { 3 } else { 2 },
                 checks,
@@ -461,7 +569,7 @@ pub fn check_table(table: &Table, sink: &mut Sink) {
                     at.report(
                         sink,
                         c.rule_required,
-                        Level::Error,
+                        c.level_required,
                         field.name,
                         format!("{} bắt buộc nhưng để trống", field.name),
                         format!("{} is required but empty", field.name),
@@ -469,25 +577,34 @@ pub fn check_table(table: &Table, sink: &mut Sink) {
                 }
                 continue;
             }
-            if let Some(max) = field.max_len {
-                if value.len() > max && value.chars().count() > max {
-                    at.report(
-                        sink,
-                        "R-GEN-004",
-                        Level::Error,
-                        field.name,
-                        format!(
-                            "{} dài {} ký tự, tối đa {max}",
-                            field.name,
-                            value.chars().count()
-                        ),
-                        format!(
-                            "{} has {} characters, at most {max}",
-                            field.name,
-                            value.chars().count()
-                        ),
-                    );
-                }
+            // Byte length first: counting characters is only needed near the limit.
+            let over = |max: usize| value.len() > max && value.chars().count() > max;
+            if let Some(max) = field.max_len.filter(|&max| over(max)) {
+                let n = value.chars().count();
+                at.report(
+                    sink,
+                    c.rule_length,
+                    Level::Error,
+                    field.name,
+                    format!("{} dài {n} ký tự, tối đa {max}", field.name),
+                    format!("{} has {n} characters, at most {max}", field.name),
+                );
+            } else if let Some((rule, max)) = c.validator.filter(|&(_, max)| over(max)) {
+                let n = value.chars().count();
+                at.report(
+                    sink,
+                    rule,
+                    Level::Warning,
+                    field.name,
+                    format!(
+                        "{} dài {n} ký tự: đúng QĐ 4750 nhưng cổng giám định chỉ nhận {max}",
+                        field.name
+                    ),
+                    format!(
+                        "{} has {n} characters: within QĐ 4750, but the gateway validator accepts {max}",
+                        field.name
+                    ),
+                );
             }
             if !type_ok(field.ty, trimmed, c.decimals) {
                 let what = match field.ty {

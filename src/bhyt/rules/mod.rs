@@ -20,6 +20,7 @@ use super::envelope::{Document, EnvelopeReader, Header, Hoso};
 use super::spec::{spec, Standard};
 use super::xml::{Row, Table};
 use super::ReadError;
+use catalogue::Catalogues;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -180,16 +181,21 @@ pub fn check_document(
     input: impl BufRead,
     first_bytes: &[u8],
     standard: Option<Standard>,
+    catalogues: &Catalogues,
 ) -> Result<Report, ReadError> {
     match Document::recognise(first_bytes)? {
-        Document::Envelope => check_envelope(input, standard),
-        Document::CheckIn => check_table_file("CHECKIN", input),
-        Document::Xml12 => check_table_file("XML12", input),
+        Document::Envelope => check_envelope(input, standard, catalogues),
+        Document::CheckIn => check_table_file("CHECKIN", input, catalogues),
+        Document::Xml12 => check_table_file("XML12", input, catalogues),
     }
 }
 
 /// Checks a check-in or table 12 file (QĐ 130 only: QĐ 4210 had neither).
-pub fn check_table_file(name: &str, mut input: impl BufRead) -> Result<Report, ReadError> {
+pub fn check_table_file(
+    name: &str,
+    mut input: impl BufRead,
+    catalogues: &Catalogues,
+) -> Result<Report, ReadError> {
     let spec = spec(Standard::Qd130)
         .table(name)
         .expect("CHECKIN and XML12 are in the QĐ 130 spec");
@@ -209,6 +215,7 @@ pub fn check_table_file(name: &str, mut input: impl BufRead) -> Result<Report, R
     };
     field::check_table(&table, &mut sink);
     record::check_table(&table, None, &mut sink);
+    catalogues.check_table(&table, &mut sink);
     dossier::numbering(&table, &mut sink);
     Ok(report)
 }
@@ -217,6 +224,7 @@ pub fn check_table_file(name: &str, mut input: impl BufRead) -> Result<Report, R
 pub fn check_envelope(
     input: impl BufRead,
     standard: Option<Standard>,
+    catalogues: &Catalogues,
 ) -> Result<Report, ReadError> {
     let mut reader = EnvelopeReader::new(input)?;
     let mut report = Report {
@@ -232,14 +240,13 @@ pub fn check_envelope(
             findings: &mut report.findings,
             hoso: Some(index),
         };
-        check_hoso(
-            &hoso,
+        let dossier = Episode {
             index,
             standard,
-            &reader.header,
-            &mut seen_ma_lk,
-            &mut sink,
-        )?;
+            header: &reader.header,
+            catalogues,
+        };
+        check_hoso(&hoso, &dossier, &mut seen_ma_lk, &mut sink)?;
     }
     report.hoso_count = reader.count;
     let header = reader.header.clone();
@@ -252,15 +259,28 @@ pub fn check_envelope(
     Ok(report)
 }
 
+/// Where a HOSO sits and what it is checked against.
+pub struct Episode<'a> {
+    /// 1-based position in the envelope.
+    pub index: usize,
+    pub standard: Standard,
+    pub header: &'a Header,
+    pub catalogues: &'a Catalogues,
+}
+
 /// Parses the tables of one HOSO and runs every rule on them.
 pub fn check_hoso(
     hoso: &Hoso,
-    index: usize,
-    standard: Standard,
-    header: &Header,
+    episode: &Episode,
     seen_ma_lk: &mut HashSet<String>,
     sink: &mut Sink,
 ) -> Result<(), ReadError> {
+    let Episode {
+        index,
+        standard,
+        header,
+        catalogues,
+    } = *episode;
     let spec = spec(standard);
     let mut tables = Vec::with_capacity(hoso.files.len());
     for file in &hoso.files {
@@ -295,6 +315,7 @@ pub fn check_hoso(
     for table in &tables {
         field::check_table(table, sink);
         record::check_table(table, dossier.xml1(), sink);
+        catalogues.check_table(table, sink);
     }
     dossier.check(header, seen_ma_lk, sink);
     Ok(())
@@ -302,5 +323,5 @@ pub fn check_hoso(
 
 /// Sniffs and checks an in-memory file (REST, tests).
 pub fn check_bytes(bytes: &[u8], standard: Option<Standard>) -> Result<Report, ReadError> {
-    check_document(bytes, bytes, standard)
+    check_document(bytes, bytes, standard, &Catalogues::default())
 }

@@ -20,12 +20,22 @@ pub fn check_table(table: &Table, xml1: Option<Row>, sink: &mut Sink) {
             (Standard::Qd130, "XML1") => xml1_rules(&c, sink),
             (Standard::Qd130, "XML2") => xml2(&c, sink),
             (Standard::Qd130, "XML3") => xml3(&c, sink),
+            (Standard::Qd130, "XML4") if c.has("GIA_TRI") => c.require(
+                sink,
+                "R-XML4-004",
+                Level::Error,
+                "NGAY_KQ",
+                ("có GIA_TRI", "GIA_TRI is present"),
+            ),
             (Standard::Qd130, "XML5") => c.in_stay(sink, "R-XML5-003", "THOI_DIEM_DBLS"),
             (Standard::Qd130, "XML6") => xml6(&c, sink),
             (Standard::Qd130, "XML7") => xml7(&c, sink),
             (Standard::Qd130, "XML9") => xml9(&c, sink),
             (Standard::Qd130, "XML10") => xml10(&c, sink),
             (Standard::Qd130, "XML11") => xml11(&c, sink),
+            (Standard::Qd130, "XML13") => {
+                card_lists(&c, sink, "R-XML13-005", &["GT_THE_DEN"]);
+            }
             (Standard::Qd130, "XML14") => xml14(&c, sink),
             (Standard::Qd130, "XML15") => c.order(
                 sink,
@@ -78,6 +88,18 @@ pub fn day_number(value: &str) -> Option<i64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     Some(era * 146_097 + doe - 719_468)
+}
+
+/// Minutes since 1970-01-01 00:00 of a `yyyymmddHHMM` value.
+pub fn minute_number(value: &str) -> Option<i64> {
+    if value.len() != 12 {
+        return None;
+    }
+    let (h, m): (i64, i64) = (
+        value.get(8..10)?.parse().ok()?,
+        value.get(10..12)?.parse().ok()?,
+    );
+    Some(day_number(value)? * 1440 + h * 60 + m)
 }
 
 /// Compares two date or date-time values; mixed lengths compare on the date part.
@@ -495,16 +517,21 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
     }
 }
 
-/// R-XML1-018 and R-XML1-020: the card lists agree and cover the stay.
-fn xml1_cards(c: &Ctx, sink: &mut Sink) {
+/// R-XML1-018 and R-XML13-005: with a card, each of `lists` is given and has one element per
+/// card.
+fn card_lists(c: &Ctx, sink: &mut Sink, rule: &'static str, lists: &[&str]) {
     let card = c.get("MA_THE_BHYT");
     if card.is_empty() {
         return;
     }
-    let why = ("có MA_THE_BHYT", "MA_THE_BHYT is present");
-    let lists = ["MA_DKBD", "GT_THE_TU", "GT_THE_DEN"];
     for field in lists {
-        c.require(sink, "R-XML1-018", Level::Error, field, why);
+        c.require(
+            sink,
+            rule,
+            Level::Error,
+            field,
+            ("có MA_THE_BHYT", "MA_THE_BHYT is present"),
+        );
     }
     let cards = card.split(';').count();
     for field in lists.iter().filter(|f| c.has(f)) {
@@ -512,7 +539,7 @@ fn xml1_cards(c: &Ctx, sink: &mut Sink) {
         if n != cards {
             c.report(
                 sink,
-                "R-XML1-018",
+                rule,
                 Level::Error,
                 field,
                 format!("{field} có {n} phần tử, MA_THE_BHYT có {cards}"),
@@ -520,6 +547,20 @@ fn xml1_cards(c: &Ctx, sink: &mut Sink) {
             );
         }
     }
+}
+
+/// R-XML1-018 and R-XML1-020: the card lists agree and cover the stay.
+fn xml1_cards(c: &Ctx, sink: &mut Sink) {
+    let card = c.get("MA_THE_BHYT");
+    if card.is_empty() {
+        return;
+    }
+    card_lists(
+        c,
+        sink,
+        "R-XML1-018",
+        &["MA_DKBD", "GT_THE_TU", "GT_THE_DEN"],
+    );
     let (from, to): (Vec<&str>, Vec<&str>) = (
         c.get("GT_THE_TU").split(';').collect(),
         c.get("GT_THE_DEN").split(';').collect(),
@@ -690,7 +731,8 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
     c.order(sink, "R-XML2-018", Level::Error, "NGAY_YL", "NGAY_TH_YL");
 }
 
-const BEDS: [&str; 3] = ["14", "15", "16"];
+/// MA_NHOM of bed days.
+pub const BEDS: [&str; 3] = ["14", "15", "16"];
 
 fn xml3(c: &Ctx, sink: &mut Sink) {
     let group = c.get("MA_NHOM");
@@ -872,6 +914,20 @@ fn xml3(c: &Ctx, sink: &mut Sink) {
             "Reused supply: DON_GIA_BV must equal DON_GIA_BH".into(),
         );
     }
+    let took = minute_number(c.get("NGAY_TH_YL"))
+        .zip(minute_number(c.get("NGAY_KQ")))
+        .map(|(start, end)| end - start);
+    if matches!(group, "2" | "3" | "8" | "18") && took.is_some_and(|m| m == 0 || m > 70) {
+        c.report(
+            sink,
+            "R-XML3-031",
+            Level::Warning,
+            "NGAY_KQ",
+            "Thời gian thực hiện (NGAY_TH_YL → NGAY_KQ) bằng 0 hoặc quá 70 phút: cần xem lại"
+                .into(),
+            "The time from NGAY_TH_YL to NGAY_KQ is zero or over 70 minutes: review it".into(),
+        );
+    }
     c.in_stay(sink, "R-XML3-027", "NGAY_YL");
     c.order(sink, "R-XML3-028", Level::Error, "NGAY_YL", "NGAY_TH_YL");
     c.order(sink, "R-XML3-029", Level::Error, "NGAY_YL", "NGAY_KQ");
@@ -1036,6 +1092,21 @@ fn xml9(c: &Ctx, sink: &mut Sink) {
 }
 
 fn xml10(c: &Ctx, sink: &mut Sink) {
+    if let Some(xml1) = c.xml1 {
+        // The pregnancy leave starts on a day of the examination.
+        let tu = c.get("TU_NGAY");
+        let (vao, ra) = (xml1.get("NGAY_VAO"), xml1.get("NGAY_RA"));
+        if not_after(vao, tu) == Some(false) || not_after(tu, ra) == Some(false) {
+            c.report(
+                sink,
+                "R-XML10-002",
+                Level::Warning,
+                "TU_NGAY",
+                format!("TU_NGAY {tu} không phải ngày khám ({vao}–{ra})"),
+                format!("TU_NGAY {tu} is not a day of the examination ({vao}–{ra})"),
+            );
+        }
+    }
     let span = day_number(c.get("TU_NGAY"))
         .zip(day_number(c.get("DEN_NGAY")))
         .map(|(a, b)| b - a);
@@ -1076,20 +1147,34 @@ fn xml11(c: &Ctx, sink: &mut Sink) {
         );
     }
     c.order(sink, "R-XML11-005", Level::Error, "TU_NGAY", "DEN_NGAY");
-    if let Some(xml1) = c.xml1 {
-        let (tu, den) = (c.get("TU_NGAY"), c.get("DEN_NGAY"));
-        let late = not_after(tu, xml1.get("NGAY_RA")) == Some(false);
-        let early = not_after(xml1.get("NGAY_VAO"), den) == Some(false);
-        if late || early {
-            c.report(
-                sink,
-                "R-XML11-005",
-                Level::Error,
-                "TU_NGAY",
-                "Thời gian nghỉ phải giao với đợt điều trị".into(),
-                "The leave period must overlap the episode".into(),
-            );
-        }
+    let Some(xml1) = c.xml1 else { return };
+    let (tu, den) = (c.get("TU_NGAY"), c.get("DEN_NGAY"));
+    let late = not_after(tu, xml1.get("NGAY_RA")) == Some(false);
+    let early = not_after(xml1.get("NGAY_VAO"), den) == Some(false);
+    if late || early {
+        c.report(
+            sink,
+            "R-XML11-005",
+            Level::Error,
+            "TU_NGAY",
+            "Thời gian nghỉ phải giao với đợt điều trị".into(),
+            "The leave period must overlap the episode".into(),
+        );
+    }
+    // Under 7 at admission: yyyymmdd of the seventh birthday is after the admission day.
+    let (birth, vao) = (xml1.get("NGAY_SINH"), xml1.get("NGAY_VAO"));
+    let birth_day = birth.get(..8).and_then(|d| d.parse::<u32>().ok());
+    let vao_day = vao.get(..8).and_then(|d| d.parse::<u32>().ok());
+    let under_7 = birth_day.zip(vao_day).is_some_and(|(b, v)| b + 70_000 > v);
+    if under_7 && !c.has("HO_TEN_CHA") && !c.has("HO_TEN_ME") {
+        c.report(
+            sink,
+            "R-XML11-009",
+            Level::Warning,
+            "HO_TEN_ME",
+            "Người bệnh dưới 7 tuổi: cần ghi HO_TEN_CHA hoặc HO_TEN_ME".into(),
+            "The patient is under 7: HO_TEN_CHA or HO_TEN_ME is expected".into(),
+        );
     }
 }
 
@@ -1127,6 +1212,25 @@ fn xml1_4210(c: &Ctx, sink: &mut Sink) {
             "CAN_NANG",
             format!("Cân nặng {weight} kg quá 200"),
             format!("Weight {weight} kg exceeds 200"),
+        );
+    }
+    // R-4210-003 from the file alone: "local" is registration at this facility (MA_DKBD =
+    // MA_CSKCB); the vendor's per-facility correct-route list is a catalogue.
+    let (reason, dkbd) = (c.get("MA_LYDO_VVIEN"), c.get("MA_DKBD"));
+    let local = !dkbd.is_empty() && dkbd == c.get("MA_CSKCB");
+    let inconsistent = match reason {
+        "3" | "4" => local,
+        "1" => !dkbd.is_empty() && !local && !c.has("MA_NOI_CHUYEN"),
+        _ => false,
+    };
+    if inconsistent {
+        c.report(
+            sink,
+            "R-4210-003",
+            Level::Warning,
+            "MA_LYDO_VVIEN",
+            format!("MA_LYDO_VVIEN {reason} không khớp nơi ĐKBĐ {dkbd} / nơi chuyển đến"),
+            format!("MA_LYDO_VVIEN {reason} is inconsistent with MA_DKBD {dkbd} and the referral"),
         );
     }
     let span = day_number(c.get("NGAY_VAO"))
