@@ -46,6 +46,14 @@ fn ids(bundle: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Sorted match ids of a search scoped to one test's tag.
+fn scoped(s: &Server, resource_type: &str, tag: &str, rest: &str) -> Vec<String> {
+    sorted(ids(&search(
+        s,
+        &format!("{resource_type}?_tag={TAG}|{tag}&{rest}"),
+    )))
+}
+
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
@@ -93,12 +101,7 @@ fn people(s: &Server) -> People {
 fn string_search_ignores_case_and_vietnamese_accents() {
     each_backend(|s| {
         let p = people(s);
-        let q = |rest: &str| {
-            sorted(ids(&search(
-                s,
-                &format!("Patient?_tag={TAG}|{}&{rest}", p.tag),
-            )))
-        };
+        let q = |rest: &str| scoped(s, "Patient", &p.tag, rest);
         assert_eq!(q("name=nguyen"), vec![p.duc.clone()]);
         assert_eq!(q("name=NGUY%E1%BB%84N"), vec![p.duc.clone()]);
         assert_eq!(q("name=dang"), vec![p.thuy.clone()]);
@@ -123,12 +126,7 @@ fn string_search_ignores_case_and_vietnamese_accents() {
 fn token_search_forms_and_modifiers() {
     each_backend(|s| {
         let p = people(s);
-        let q = |rest: &str| {
-            sorted(ids(&search(
-                s,
-                &format!("Patient?_tag={TAG}|{}&{rest}", p.tag),
-            )))
-        };
+        let q = |rest: &str| scoped(s, "Patient", &p.tag, rest);
         let cccd = "https://fhir.vnfhir.org/sid/cccd";
         assert_eq!(
             q(&format!("identifier={cccd}|001080000001")),
@@ -164,12 +162,7 @@ fn token_search_forms_and_modifiers() {
 fn date_search_with_prefixes_and_precision() {
     each_backend(|s| {
         let p = people(s);
-        let q = |rest: &str| {
-            sorted(ids(&search(
-                s,
-                &format!("Patient?_tag={TAG}|{}&{rest}", p.tag),
-            )))
-        };
+        let q = |rest: &str| scoped(s, "Patient", &p.tag, rest);
         assert_eq!(q("birthdate=1980"), vec![p.duc.clone()]);
         assert_eq!(q("birthdate=1980-05"), vec![p.duc.clone()]);
         assert_eq!(q("birthdate=1980-05-12"), vec![p.duc.clone()]);
@@ -252,12 +245,7 @@ fn references_chains_has_periods_and_quantities() {
             "in-progress",
             1.0,
         ));
-        let q = |rest: &str| {
-            sorted(ids(&search(
-                s,
-                &format!("Encounter?_tag={TAG}|{tag}&{rest}"),
-            )))
-        };
+        let q = |rest: &str| scoped(s, "Encounter", tag, rest);
         assert_eq!(
             q(&format!("subject=Patient/{}", p.duc)),
             sorted(vec![e1.clone(), e2.clone()])
@@ -641,12 +629,7 @@ fn reference_identifier_modifier() {
                    "requester": {"identifier": {"system": "https://fhir.vnfhir.org/sid/cchn", "value": licence}}}),
             &tag,
         ));
-        let q = |rest: &str| {
-            ids(&search(
-                s,
-                &format!("MedicationRequest?_tag={TAG}|{tag}&{rest}"),
-            ))
-        };
+        let q = |rest: &str| scoped(s, "MedicationRequest", &tag, rest);
         assert_eq!(
             q(&format!(
                 "requester:identifier=https://fhir.vnfhir.org/sid/cchn|{licence}"
