@@ -73,7 +73,11 @@ async fn run(
         let request = request.clone();
         web::block({
             let state = state.clone();
-            move || engine::search(&state.store, &ctx, &request)
+            move || {
+                state
+                    .store
+                    .read_with(&ctx, |db| engine::search(db, &request))
+            }
         })
         .await
         .map_err(|e| ApiError::from_store(StoreError::Database(e.to_string()), &what))?

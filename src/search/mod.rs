@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::store::{Found, RequestContext, Store, StoreError};
+use crate::store::{Found, Reader, StoreError};
 use query::{Include, SearchError, SearchRequest, Summary, Total};
 use sql::{Bind, Boundary, Sql};
 
@@ -77,19 +77,15 @@ fn boundary_of(found: &Found, sort_keys: usize, backward: bool) -> Boundary {
     }
 }
 
-pub fn search(
-    store: &Store,
-    ctx: &RequestContext,
-    request: &SearchRequest,
-) -> Result<SearchPage, SearchFailure> {
-    let postgres = store.is_postgres();
-    let count = || store.count(ctx, &sql::count_query(request, postgres));
+pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage, SearchFailure> {
+    let postgres = db.is_postgres();
+    let count = |db: &mut dyn Reader| db.count(&sql::count_query(request, postgres));
     if request.summary == Summary::Count || request.count == 0 {
         return Ok(SearchPage {
             matches: Vec::new(),
             included: Vec::new(),
             total: (request.total != Total::None || request.summary == Summary::Count)
-                .then(count)
+                .then(|| count(db))
                 .transpose()?,
             next: None,
             previous: None,
@@ -102,7 +98,7 @@ pub fn search(
     let backward = boundary.as_ref().is_some_and(|b| b.backward);
     let query = sql::page_query(request, postgres, boundary.as_ref(), request.count + 1)
         .ok_or_else(bad_cursor)?;
-    let mut matches = store.found(ctx, request.resource_type, &query)?;
+    let mut matches = db.found(request.resource_type, &query)?;
     let more = matches.len() as i64 > request.count;
     matches.truncate(request.count as usize);
     if backward {
@@ -141,9 +137,9 @@ pub fn search(
     let total = match request.total {
         Total::None => None,
         _ if boundary.is_none() && !more => Some(matches.len() as i64),
-        _ => Some(count()?),
+        _ => Some(count(db)?),
     };
-    let included = includes(store, ctx, request, &matches)?;
+    let included = includes(db, request, &matches)?;
     Ok(SearchPage {
         matches,
         included,
@@ -163,12 +159,11 @@ fn ids_in(sql: &mut Sql, values: &[String]) -> String {
 
 /// `_include` and `_revinclude`, repeated for `:iterate` on what was added.
 fn includes(
-    store: &Store,
-    ctx: &RequestContext,
+    db: &mut dyn Reader,
     request: &SearchRequest,
     matches: &[Found],
 ) -> Result<Vec<Found>, StoreError> {
-    let postgres = store.is_postgres();
+    let postgres = db.is_postgres();
     let mut seen: HashSet<String> = matches.iter().map(Found::reference).collect();
     let mut included: Vec<Found> = Vec::new();
     let mut frontier: Vec<Found> = matches.to_vec();
@@ -191,14 +186,8 @@ fn includes(
             sql.text = format!(
                 "SELECT x.target AS value FROM resource_reference x WHERE x.resource_type = {rt} AND x.param = {p} AND x.resource_id IN ({ids})"
             );
-            let targets = store.strings(ctx, &sql)?;
-            added.extend(fetch_targets(
-                store,
-                ctx,
-                &targets,
-                include.target,
-                &mut seen,
-            )?);
+            let targets = db.strings(&sql)?;
+            added.extend(fetch_targets(db, &targets, include.target, &mut seen)?);
         }
         for include in request.revincludes.iter().filter(applies) {
             let targets: Vec<String> = frontier.iter().map(Found::reference).collect();
@@ -213,8 +202,8 @@ fn includes(
                 "SELECT DISTINCT x.resource_type || '/' || x.resource_id AS value FROM resource_reference x \
                  WHERE x.resource_type = {rt} AND x.param = {p} AND x.target IN ({ids})"
             );
-            let sources = store.strings(ctx, &sql)?;
-            added.extend(fetch_targets(store, ctx, &sources, None, &mut seen)?);
+            let sources = db.strings(&sql)?;
+            added.extend(fetch_targets(db, &sources, None, &mut seen)?);
         }
         if added.is_empty() {
             break;
@@ -227,8 +216,7 @@ fn includes(
 
 /// Reads the stored resources behind `Type/id` references not yet in the bundle.
 fn fetch_targets(
-    store: &Store,
-    ctx: &RequestContext,
+    db: &mut dyn Reader,
     references: &[String],
     only: Option<&str>,
     seen: &mut HashSet<String>,
@@ -253,14 +241,14 @@ fn fetch_targets(
         if ids.is_empty() {
             continue;
         }
-        let mut sql = Sql::new(store.is_postgres());
+        let mut sql = Sql::new(db.is_postgres());
         let list = ids_in(&mut sql, &ids);
         sql.text = format!(
             "SELECT t.id, t.version_id, t.last_updated, t.content, CAST(NULL AS TEXT) AS k0, \
              CAST(NULL AS TEXT) AS k1, CAST(NULL AS TEXT) AS k2 FROM {} t WHERE NOT t.deleted AND t.id IN ({list}) ORDER BY t.id",
             projection.table()
         );
-        for row in store.found(ctx, resource_type, &sql)? {
+        for row in db.found(resource_type, &sql)? {
             if seen.insert(row.reference()) {
                 found.push(row);
             }

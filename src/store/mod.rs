@@ -10,21 +10,22 @@
 pub mod db;
 pub mod projection;
 pub mod schema;
+mod write;
 
 use std::sync::Mutex;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use serde_json::{Map, Value};
+use diesel::result::Error as DieselError;
+use serde_json::Value;
 
-use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
-use crate::fhir::datetime;
 use crate::search::sql::{Bind, Sql};
 use db::{Database, DbConnection, Pool};
-use projection::{Projection, RowMeta};
+use projection::Projection;
 use schema::resource_history;
+pub use write::{ApplyError, Change};
 
 /// Loads the rows of generated search SQL through the concrete connection, binding each
 /// value with its SQL type.
@@ -35,12 +36,12 @@ macro_rules! load_sql {
                 let mut query = diesel::sql_query($sql.text.as_str()).into_boxed::<$backend>();
                 for bind in &$sql.binds {
                     query = match bind {
-                        Bind::Text(v) => query.bind::<Text, _>(v.clone()),
-                        Bind::Double(v) => query.bind::<Double, _>(*v),
-                        Bind::Bool(v) => query.bind::<Bool, _>(*v),
-                        Bind::Timestamp(v) => query.bind::<Timestamp, _>(*v),
-                        Bind::Date(v) => query.bind::<Date, _>(*v),
-                        Bind::Int(v) => query.bind::<BigInt, _>(*v),
+                        Bind::Text(v) => query.bind::<diesel::sql_types::Text, _>(v.clone()),
+                        Bind::Double(v) => query.bind::<diesel::sql_types::Double, _>(*v),
+                        Bind::Bool(v) => query.bind::<diesel::sql_types::Bool, _>(*v),
+                        Bind::Timestamp(v) => query.bind::<diesel::sql_types::Timestamp, _>(*v),
+                        Bind::Date(v) => query.bind::<diesel::sql_types::Date, _>(*v),
+                        Bind::Int(v) => query.bind::<diesel::sql_types::BigInt, _>(*v),
                     };
                 }
                 query.load::<$row>($c)
@@ -52,6 +53,7 @@ macro_rules! load_sql {
         }
     }};
 }
+use load_sql;
 
 /// Who is asking, for which facility, under which request id. Authorization, per-facility
 /// tenancy and audit hang off this without changing the store's signatures.
@@ -158,9 +160,6 @@ pub struct HistoryPage {
     pub has_more: bool,
 }
 
-/// The resources of one type in a batch, with their ids.
-type TypeBatch = (&'static dyn Projection, Vec<(String, Value)>);
-
 /// Writes that lost the race for a version number without `If-Match` are retried.
 const WRITE_ATTEMPTS: usize = 8;
 
@@ -168,13 +167,6 @@ pub struct Store {
     pool: Pool,
     /// SQLite has one writer at a time; queueing writers here avoids busy errors.
     sqlite_writer: Option<Mutex<()>>,
-}
-
-enum WriteError {
-    Store(StoreError),
-    Race,
-    /// A conditional create's search found these.
-    Exists(Vec<FoundRow>),
 }
 
 /// A write that may stop at its precondition.
@@ -189,18 +181,25 @@ impl From<StoreError> for Exists {
     }
 }
 
-impl From<DieselError> for WriteError {
-    fn from(error: DieselError) -> WriteError {
-        match error {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => WriteError::Race,
-            other => WriteError::Store(other.into()),
-        }
-    }
+/// An open database transaction: reads see its own writes, and nothing is kept unless the
+/// closure given to [`Store::transaction`] returns `Ok`.
+pub struct Tx<'c> {
+    conn: &'c mut DbConnection,
 }
 
-impl From<StoreError> for WriteError {
-    fn from(error: StoreError) -> WriteError {
-        WriteError::Store(error)
+impl Tx<'_> {
+    /// Applies changes (at most one per resource) with one round trip per table.
+    pub fn apply(&mut self, changes: Vec<Change>) -> Result<Vec<Written>, ApplyError> {
+        write::apply(self.conn, changes)
+    }
+
+    /// The current version of a resource, as this transaction sees it.
+    pub fn read(&mut self, resource_type: &str, id: &str) -> Result<Version, StoreError> {
+        current(self.conn, resource_type, id)
+    }
+
+    pub fn reader(&mut self) -> &mut DbConnection {
+        self.conn
     }
 }
 
@@ -235,6 +234,31 @@ impl Store {
         projection::find(resource_type).ok_or_else(|| StoreError::UnknownType(resource_type.into()))
     }
 
+    /// Runs `work` in one database transaction: committed when it returns `Ok`, rolled back
+    /// otherwise.
+    pub fn transaction<T, E>(
+        &self,
+        _ctx: &RequestContext,
+        work: impl FnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DieselError> + From<StoreError>,
+    {
+        let _writer = self.writer();
+        let mut conn = self.conn()?;
+        conn.transaction(|c| work(&mut Tx { conn: c }))
+    }
+
+    /// Reads through a pooled connection, outside any transaction of ours.
+    pub fn read_with<T, E: From<StoreError>>(
+        &self,
+        _ctx: &RequestContext,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.conn()?;
+        work(&mut conn)
+    }
+
     /// Creates a resource under a new server-assigned id.
     pub fn create(
         &self,
@@ -243,7 +267,7 @@ impl Store {
         resource: Value,
     ) -> Result<Version, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
-        self.write(resource_type, &id, None, Some(resource), Method::Post)
+        self.write(resource_type, id, None, Some(resource), Method::Post)
             .map(|w| w.version)
     }
 
@@ -256,7 +280,13 @@ impl Store {
         resource: Value,
         if_match: Option<i64>,
     ) -> Result<Written, StoreError> {
-        self.write(resource_type, id, if_match, Some(resource), Method::Put)
+        self.write(
+            resource_type,
+            id.into(),
+            if_match,
+            Some(resource),
+            Method::Put,
+        )
     }
 
     /// Deletes a resource; returns the tombstone, or the existing one if already deleted.
@@ -267,7 +297,7 @@ impl Store {
         id: &str,
         if_match: Option<i64>,
     ) -> Result<Version, StoreError> {
-        self.write(resource_type, id, if_match, None, Method::Delete)
+        self.write(resource_type, id.into(), if_match, None, Method::Delete)
             .map(|w| w.version)
     }
 
@@ -283,7 +313,7 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         match self.write_checked(
             resource_type,
-            &id,
+            id,
             None,
             Some(resource),
             Method::Post,
@@ -298,7 +328,7 @@ impl Store {
     fn write(
         &self,
         resource_type: &str,
-        id: &str,
+        id: String,
         if_match: Option<i64>,
         resource: Option<Value>,
         method: Method,
@@ -313,7 +343,7 @@ impl Store {
     fn write_checked(
         &self,
         resource_type: &str,
-        id: &str,
+        id: String,
         if_match: Option<i64>,
         resource: Option<Value>,
         method: Method,
@@ -323,34 +353,42 @@ impl Store {
         let _writer = self.writer();
         let mut conn = self.conn()?;
         for _ in 0..WRITE_ATTEMPTS {
+            let change = Change {
+                projection,
+                id: id.clone(),
+                method,
+                if_match,
+                resource: resource.clone(),
+            };
             let attempt = conn.transaction(|c| {
+                let c: &mut DbConnection = c;
                 if let Some(existing) = unless {
                     // Identical conditional creates queue here, so only one of them creates.
-                    lock_resource(
-                        c,
-                        "if-none-exist",
-                        &format!("{}{:?}", existing.text, existing.binds),
-                    )?;
-                    let found: Vec<FoundRow> = load_sql!(&mut **c, existing, FoundRow)?;
+                    if let DbConnection::Postgresql(pg) = c {
+                        let name = format!("if-none-exist{}{:?}", existing.text, existing.binds);
+                        write::lock_names(pg, &[name])?;
+                    }
+                    let found: Vec<FoundRow> = load_sql!(&mut *c, existing, FoundRow)?;
                     if !found.is_empty() {
-                        return Err(WriteError::Exists(found));
+                        return Err(Precondition::Found(found));
                     }
                 }
-                write_version(c, projection, id, if_match, resource.as_ref(), method)
+                write::apply(c, vec![change]).map_err(Precondition::Apply)
             });
             match attempt {
-                Ok(written) => return Ok(written),
-                Err(WriteError::Exists(rows)) => {
+                Ok(mut written) => return Ok(written.remove(0)),
+                Err(Precondition::Found(rows)) => {
                     return Err(Exists::Found(
                         rows.into_iter()
                             .map(|r| r.into_found(resource_type))
                             .collect(),
                     ))
                 }
-                Err(WriteError::Store(error)) => return Err(error.into()),
-                Err(WriteError::Race) => {
+                Err(Precondition::Apply(ApplyError::Change(_, error)))
+                | Err(Precondition::Apply(ApplyError::Store(error))) => return Err(error.into()),
+                Err(Precondition::Apply(ApplyError::Race)) => {
                     if let Some(expected) = if_match {
-                        let current = latest(&mut conn, resource_type, id)?.map(|v| v.version_id);
+                        let current = latest(&mut conn, resource_type, &id)?.map(|v| v.version_id);
                         return Err(StoreError::VersionConflict { expected, current }.into());
                     }
                 }
@@ -366,65 +404,28 @@ impl Store {
     /// transaction, with one multi-row INSERT per table: the bulk path of the load tool.
     pub fn create_batch(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         resources: Vec<(&'static str, String, Value)>,
     ) -> Result<usize, StoreError> {
-        let mut by_type: Vec<TypeBatch> = Vec::new();
-        for (resource_type, id, resource) in resources {
-            let projection = Self::projection(resource_type)?;
-            match by_type
-                .iter_mut()
-                .find(|(p, _)| p.resource_type() == resource_type)
-            {
-                Some((_, list)) => list.push((id, resource)),
-                None => by_type.push((projection, vec![(id, resource)])),
-            }
-        }
-        let last_updated = datetime::now();
-        let mut contents = Vec::new();
-        for (projection, list) in &by_type {
-            for (id, resource) in list {
-                let content = serde_json::to_string(&stamp(resource, id, 1, last_updated))
-                    .map_err(|e| StoreError::Database(format!("cannot serialize resource: {e}")))?;
-                contents.push((projection.resource_type(), id.as_str(), content));
-            }
-        }
-        let _writer = self.writer();
-        let mut conn = self.conn()?;
-        conn.transaction(|c| {
-            let history: Vec<NewHistoryRow> = contents
-                .iter()
-                .map(|(resource_type, id, content)| NewHistoryRow {
-                    resource_type,
+        let changes = resources
+            .into_iter()
+            .map(|(resource_type, id, resource)| {
+                Ok(Change {
+                    projection: Self::projection(resource_type)?,
                     id,
-                    version_id: 1,
-                    last_updated,
-                    method: Method::Post.as_str(),
-                    content: Some(content),
+                    method: Method::Post,
+                    if_match: None,
+                    resource: Some(resource),
                 })
-                .collect();
-            let conn: &mut DbConnection = c;
-            projection::insert_rows!(conn, resource_history::table, &history)?;
-            let mut contents = contents.iter();
-            for (projection, list) in &by_type {
-                let rows: Vec<(RowMeta, Option<&Value>)> = list
-                    .iter()
-                    .zip(contents.by_ref())
-                    .map(|((id, resource), (_, _, content))| {
-                        let meta = RowMeta {
-                            id,
-                            version_id: 1,
-                            last_updated,
-                            content: Some(content),
-                        };
-                        (meta, Some(resource))
-                    })
-                    .collect();
-                projection::replace(conn, *projection, &rows, &[])?;
-            }
-            Ok::<_, DieselError>(())
-        })?;
-        Ok(contents.len())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.transaction(ctx, |tx| {
+            tx.apply(changes).map_err(|e| match e {
+                ApplyError::Change(_, error) | ApplyError::Store(error) => error,
+                ApplyError::Race => StoreError::Database("an id of the batch exists".into()),
+            })
+        })
+        .map(|written| written.len())
     }
 
     /// The current version; `Gone` when it is a delete.
@@ -435,12 +436,7 @@ impl Store {
         id: &str,
     ) -> Result<Version, StoreError> {
         Self::projection(resource_type)?;
-        let mut conn = self.conn()?;
-        match latest(&mut conn, resource_type, id)? {
-            None => Err(StoreError::NotFound),
-            Some(version) if version.is_deleted() => Err(StoreError::Gone(version)),
-            Some(version) => Ok(version),
-        }
+        current(&mut *self.conn()?, resource_type, id)
     }
 
     pub fn vread(
@@ -575,32 +571,42 @@ impl Store {
     pub fn is_postgres(&self) -> bool {
         self.sqlite_writer.is_none()
     }
+}
 
-    /// Current resources selected by generated search SQL (see `search::sql`).
-    pub fn found(
-        &self,
-        _ctx: &RequestContext,
-        resource_type: &str,
-        sql: &Sql,
-    ) -> Result<Vec<Found>, StoreError> {
-        let mut conn = self.conn()?;
-        let rows: Vec<FoundRow> = load_sql!(&mut *conn, sql, FoundRow)?;
+/// Where generated search SQL (see `search::sql`) runs: a pooled connection, or an open
+/// transaction that must see its own writes.
+pub trait Reader {
+    fn is_postgres(&self) -> bool;
+
+    /// Current resources selected by the SQL.
+    fn found(&mut self, resource_type: &str, sql: &Sql) -> Result<Vec<Found>, StoreError>;
+
+    fn count(&mut self, sql: &Sql) -> Result<i64, StoreError>;
+
+    /// The `value` column of the SQL.
+    fn strings(&mut self, sql: &Sql) -> Result<Vec<String>, StoreError>;
+}
+
+impl Reader for DbConnection {
+    fn is_postgres(&self) -> bool {
+        matches!(self, DbConnection::Postgresql(_))
+    }
+
+    fn found(&mut self, resource_type: &str, sql: &Sql) -> Result<Vec<Found>, StoreError> {
+        let rows: Vec<FoundRow> = load_sql!(self, sql, FoundRow)?;
         Ok(rows
             .into_iter()
             .map(|r| r.into_found(resource_type))
             .collect())
     }
 
-    pub fn count(&self, _ctx: &RequestContext, sql: &Sql) -> Result<i64, StoreError> {
-        let mut conn = self.conn()?;
-        let rows: Vec<CountRow> = load_sql!(&mut *conn, sql, CountRow)?;
+    fn count(&mut self, sql: &Sql) -> Result<i64, StoreError> {
+        let rows: Vec<CountRow> = load_sql!(self, sql, CountRow)?;
         Ok(rows.first().map_or(0, |r| r.n))
     }
 
-    /// The `value` column of generated SQL.
-    pub fn strings(&self, _ctx: &RequestContext, sql: &Sql) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.conn()?;
-        let rows: Vec<ValueRow> = load_sql!(&mut *conn, sql, ValueRow)?;
+    fn strings(&mut self, sql: &Sql) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<ValueRow> = load_sql!(self, sql, ValueRow)?;
         Ok(rows.into_iter().map(|r| r.value).collect())
     }
 }
@@ -633,17 +639,6 @@ impl HistoryRow {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = resource_history)]
-struct NewHistoryRow<'a> {
-    resource_type: &'a str,
-    id: &'a str,
-    version_id: i64,
-    last_updated: NaiveDateTime,
-    method: &'a str,
-    content: Option<&'a str>,
-}
-
 fn latest(
     conn: &mut DbConnection,
     resource_type: &str,
@@ -659,135 +654,23 @@ fn latest(
     Ok(row.map(|r| r.into_version().1))
 }
 
-/// Queues writers of one resource behind each other for the rest of the transaction, so
-/// blind updates do not spin on the version race. SQLite writers are already queued by
-/// the store's writer mutex.
-fn lock_resource(conn: &mut DbConnection, resource_type: &str, id: &str) -> QueryResult<()> {
-    if let DbConnection::Postgresql(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind::<diesel::sql_types::Text, _>(format!("{resource_type}/{id}"))
-            .execute(pg)?;
+/// The current version; `Gone` when it is a delete.
+fn current(conn: &mut DbConnection, resource_type: &str, id: &str) -> Result<Version, StoreError> {
+    match latest(conn, resource_type, id)? {
+        None => Err(StoreError::NotFound),
+        Some(version) if version.is_deleted() => Err(StoreError::Gone(version)),
+        Some(version) => Ok(version),
     }
-    Ok(())
 }
 
-fn write_version(
-    conn: &mut DbConnection,
-    projection: &dyn Projection,
-    id: &str,
-    if_match: Option<i64>,
-    resource: Option<&Value>,
-    method: Method,
-) -> Result<Written, WriteError> {
-    let resource_type = projection.resource_type();
-    // A create has a fresh server-assigned id: nothing to lock or look up.
-    let current = if method == Method::Post {
-        None
-    } else {
-        lock_resource(conn, resource_type, id)?;
-        latest(conn, resource_type, id)?
-    };
-    if let Some(expected) = if_match {
-        let current_id = current.as_ref().map(|v| v.version_id);
-        if current_id != Some(expected) {
-            return Err(StoreError::VersionConflict {
-                expected,
-                current: current_id,
-            }
-            .into());
-        }
-    }
-    if method == Method::Delete {
-        match &current {
-            None => return Err(StoreError::NotFound.into()),
-            Some(version) if version.is_deleted() => {
-                return Ok(Written {
-                    version: version.clone(),
-                    created: false,
-                })
-            }
-            Some(_) => {}
-        }
-    }
-    let version_id = current.as_ref().map_or(1, |v| v.version_id + 1);
-    let last_updated = datetime::now();
-    let content = resource
-        .map(|r| serde_json::to_string(&stamp(r, id, version_id, last_updated)))
-        .transpose()
-        .map_err(|e| StoreError::Database(format!("cannot serialize resource: {e}")))?;
-    diesel::insert_into(resource_history::table)
-        .values(NewHistoryRow {
-            resource_type,
-            id,
-            version_id,
-            last_updated,
-            method: method.as_str(),
-            content: content.as_deref(),
-        })
-        .execute(conn)?;
-    let meta = RowMeta {
-        id,
-        version_id,
-        last_updated,
-        content: content.as_deref(),
-    };
-    let existing: &[&str] = if current.is_some() { &[id] } else { &[] };
-    projection::replace(conn, projection, &[(meta, resource)], existing)?;
-    Ok(Written {
-        created: current.is_none(),
-        version: Version {
-            resource_type: resource_type.to_string(),
-            id: id.to_string(),
-            version_id,
-            last_updated,
-            method,
-            content,
-        },
-    })
+/// Why a checked write stopped.
+enum Precondition {
+    Found(Vec<FoundRow>),
+    Apply(ApplyError),
 }
 
-/// The resource as stored: `resourceType`, `id` and `meta` first (server-set `versionId` and
-/// `lastUpdated`, client `meta` elements kept), everything else as received.
-fn stamp(resource: &Value, id: &str, version_id: i64, last_updated: NaiveDateTime) -> Value {
-    let mut meta = resource
-        .get("meta")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    meta.insert("versionId".into(), Value::String(version_id.to_string()));
-    meta.insert(
-        "lastUpdated".into(),
-        Value::String(datetime::format_instant(last_updated)),
-    );
-    let mut stamped = Map::new();
-    stamped.insert("resourceType".into(), resource["resourceType"].clone());
-    stamped.insert("id".into(), Value::String(id.to_string()));
-    stamped.insert("meta".into(), Value::Object(meta));
-    if let Some(object) = resource.as_object() {
-        for (key, value) in object {
-            if !matches!(key.as_str(), "resourceType" | "id" | "meta") {
-                stamped.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    Value::Object(stamped)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stamp_puts_server_fields_first_and_keeps_the_rest_exact() {
-        let received: Value = serde_json::from_str(
-            r#"{"gender":"male","resourceType":"Patient","id":"client","meta":{"profile":["p"],"versionId":"9"},"x":1.50}"#,
-        )
-        .unwrap();
-        let at = NaiveDateTime::parse_from_str("2026-11-23 01:02:03.456", "%F %T%.3f").unwrap();
-        let stamped = serde_json::to_string(&stamp(&received, "p1", 2, at)).unwrap();
-        assert_eq!(
-            stamped,
-            r#"{"resourceType":"Patient","id":"p1","meta":{"profile":["p"],"versionId":"2","lastUpdated":"2026-11-23T01:02:03.456Z"},"gender":"male","x":1.50}"#
-        );
+impl From<DieselError> for Precondition {
+    fn from(error: DieselError) -> Precondition {
+        Precondition::Apply(error.into())
     }
 }

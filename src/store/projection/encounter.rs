@@ -236,10 +236,12 @@ impl Projection for EncounterProjection {
         }
     }
 
-    fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-        diesel::delete(encounter_diagnosis::table.filter(encounter_diagnosis::encounter_id.eq(id)))
-            .execute(conn)?;
-        diesel::delete(encounter::table.find(id)).execute(conn)?;
+    fn clear(&self, conn: &mut DbConnection, ids: &[&str]) -> QueryResult<()> {
+        diesel::delete(
+            encounter_diagnosis::table.filter(encounter_diagnosis::encounter_id.eq_any(ids)),
+        )
+        .execute(conn)?;
+        diesel::delete(encounter::table.filter(encounter::id.eq_any(ids))).execute(conn)?;
         Ok(())
     }
 

@@ -136,8 +136,8 @@ impl Projection for ImmunizationProjection {
         }
     }
 
-    fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-        diesel::delete(immunization::table.find(id)).execute(conn)?;
+    fn clear(&self, conn: &mut DbConnection, ids: &[&str]) -> QueryResult<()> {
+        diesel::delete(immunization::table.filter(immunization::id.eq_any(ids))).execute(conn)?;
         Ok(())
     }
 

@@ -152,8 +152,9 @@ impl Projection for MedicationRequestProjection {
         );
     }
 
-    fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-        diesel::delete(medication_request::table.find(id)).execute(conn)?;
+    fn clear(&self, conn: &mut DbConnection, ids: &[&str]) -> QueryResult<()> {
+        diesel::delete(medication_request::table.filter(medication_request::id.eq_any(ids)))
+            .execute(conn)?;
         Ok(())
     }
 

@@ -63,8 +63,8 @@ pub trait Projection: Sync {
     /// `resource_string`, `resource_coding` and `resource_reference` tables.
     fn search_values(&self, resource: &Value, values: &mut SearchValues);
 
-    /// Deletes the type's own row and child rows of `id`.
-    fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()>;
+    /// Deletes the type's own rows and child rows of `ids`.
+    fn clear(&self, conn: &mut DbConnection, ids: &[&str]) -> QueryResult<()>;
 
     /// Inserts the type's own rows and child rows of many resources at once; a `Null`
     /// resource is a tombstone.
@@ -95,32 +95,24 @@ pub fn replace(
     existing: &[&str],
 ) -> QueryResult<()> {
     let resource_type = projection.resource_type();
-    for id in existing {
-        diesel::delete(
-            resource_identifier::table
-                .filter(resource_identifier::resource_type.eq(resource_type))
-                .filter(resource_identifier::resource_id.eq(id)),
-        )
-        .execute(conn)?;
-        diesel::delete(
-            resource_coding::table
-                .filter(resource_coding::resource_type.eq(resource_type))
-                .filter(resource_coding::resource_id.eq(id)),
-        )
-        .execute(conn)?;
-        diesel::delete(
-            resource_string::table
-                .filter(resource_string::resource_type.eq(resource_type))
-                .filter(resource_string::resource_id.eq(id)),
-        )
-        .execute(conn)?;
-        diesel::delete(
-            resource_reference::table
-                .filter(resource_reference::resource_type.eq(resource_type))
-                .filter(resource_reference::resource_id.eq(id)),
-        )
-        .execute(conn)?;
-        projection.clear(conn, id)?;
+    if !existing.is_empty() {
+        macro_rules! delete_index_rows {
+            ($($table:ident),*) => {$(
+                diesel::delete(
+                    $table::table
+                        .filter($table::resource_type.eq(resource_type))
+                        .filter($table::resource_id.eq_any(existing)),
+                )
+                .execute(conn)?;
+            )*};
+        }
+        delete_index_rows!(
+            resource_identifier,
+            resource_coding,
+            resource_string,
+            resource_reference
+        );
+        projection.clear(conn, existing)?;
     }
     let resources: Vec<(RowMeta, &Value)> = rows
         .iter()

@@ -300,14 +300,14 @@ impl Projection for PatientProjection {
         }
     }
 
-    fn clear(&self, conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-        diesel::delete(patient_name::table.filter(patient_name::patient_id.eq(id)))
+    fn clear(&self, conn: &mut DbConnection, ids: &[&str]) -> QueryResult<()> {
+        diesel::delete(patient_name::table.filter(patient_name::patient_id.eq_any(ids)))
             .execute(conn)?;
-        diesel::delete(patient_address::table.filter(patient_address::patient_id.eq(id)))
+        diesel::delete(patient_address::table.filter(patient_address::patient_id.eq_any(ids)))
             .execute(conn)?;
-        diesel::delete(patient_telecom::table.filter(patient_telecom::patient_id.eq(id)))
+        diesel::delete(patient_telecom::table.filter(patient_telecom::patient_id.eq_any(ids)))
             .execute(conn)?;
-        diesel::delete(patient::table.find(id)).execute(conn)?;
+        diesel::delete(patient::table.filter(patient::id.eq_any(ids))).execute(conn)?;
         Ok(())
     }
 
