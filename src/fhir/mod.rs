@@ -5,6 +5,7 @@ pub mod datetime;
 pub mod elements;
 pub mod model;
 pub mod outcome;
+pub mod patch;
 pub mod schema;
 pub mod text;
 
@@ -35,6 +36,17 @@ pub fn parse_resource(
             format!("The body is not valid JSON: {e}"),
         )]
     })?;
+    check_resource(schemas, &resource, expected_type)?;
+    Ok(resource)
+}
+
+/// Checks a JSON value as a resource of `expected_type`: `resourceType`, empty elements,
+/// the R4 schema (unknown elements included), then the typed model.
+pub fn check_resource(
+    schemas: &SchemaSet,
+    resource: &Value,
+    expected_type: &str,
+) -> Result<(), Vec<Issue>> {
     let Some(object) = resource.as_object() else {
         return Err(vec![Issue::error(
             "invalid",
@@ -55,15 +67,14 @@ pub fn parse_resource(
         }
     }
     // Empty elements first: the schema would report them again, less clearly.
-    let mut issues = empty_elements(expected_type, &resource);
+    let mut issues = empty_elements(expected_type, resource);
     if issues.is_empty() {
-        issues = schemas.check(expected_type, &resource);
+        issues = schemas.check(expected_type, resource);
     }
     if !issues.is_empty() {
         return Err(issues);
     }
-    model::check_typed(expected_type, &resource).map_err(|issue| vec![issue])?;
-    Ok(resource)
+    model::check_typed(expected_type, resource).map_err(|issue| vec![issue])
 }
 
 /// FHIR JSON has no `null`, no empty arrays or objects and no empty strings; the schema

@@ -19,6 +19,53 @@ const MAX_ISSUES: usize = 20;
 /// name the element ("'foo' was unexpected") instead of the whole-schema `oneOf`.
 pub struct SchemaSet {
     validators: HashMap<&'static str, jsonschema::Validator>,
+    /// Type → element → its shape, for every definition of the schema.
+    elements: HashMap<String, HashMap<String, ElementShape>>,
+}
+
+/// What the schema says of one element of a type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementShape {
+    /// The element's type (`HumanName`, `string`, …; `code` for inline enums).
+    pub type_name: String,
+    /// `0..*`: an array in JSON.
+    pub repeating: bool,
+}
+
+fn element_shapes(definitions: &Value) -> HashMap<String, HashMap<String, ElementShape>> {
+    let reference = |value: &Value| {
+        value["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/definitions/"))
+            .map(str::to_string)
+    };
+    let mut shapes = HashMap::new();
+    for (type_name, definition) in definitions.as_object().into_iter().flatten() {
+        let Some(properties) = definition["properties"].as_object() else {
+            continue;
+        };
+        let elements = properties
+            .iter()
+            .map(|(name, property)| {
+                let repeating = property["type"] == "array";
+                let item = if repeating {
+                    &property["items"]
+                } else {
+                    property
+                };
+                let type_name = reference(item).unwrap_or_else(|| "code".into());
+                (
+                    name.clone(),
+                    ElementShape {
+                        type_name,
+                        repeating,
+                    },
+                )
+            })
+            .collect();
+        shapes.insert(type_name.clone(), elements);
+    }
+    shapes
 }
 
 impl SchemaSet {
@@ -35,7 +82,15 @@ impl SchemaSet {
                 .map_err(|e| format!("schema for {resource_type}: {e}"))?;
             validators.insert(resource_type, validator);
         }
-        Ok(SchemaSet { validators })
+        Ok(SchemaSet {
+            validators,
+            elements: element_shapes(&schema["definitions"]),
+        })
+    }
+
+    /// The shape of element `name` of type `type_name`, if the type has it.
+    pub fn element(&self, type_name: &str, name: &str) -> Option<&ElementShape> {
+        self.elements.get(type_name)?.get(name)
     }
 
     /// Issues for every schema violation of `resource` (empty when it is valid).
@@ -107,6 +162,17 @@ mod tests {
             fhir_path("Patient", "/name/0/given/1"),
             "Patient.name[0].given[1]"
         );
+    }
+
+    #[test]
+    fn element_shapes_follow_the_schema() {
+        let schemas = schemas();
+        let name = schemas.element("Patient", "name").unwrap();
+        assert_eq!((name.type_name.as_str(), name.repeating), ("HumanName", true));
+        let family = schemas.element("HumanName", "family").unwrap();
+        assert_eq!((family.type_name.as_str(), family.repeating), ("string", false));
+        assert_eq!(schemas.element("Patient", "gender").unwrap().type_name, "code");
+        assert!(schemas.element("Patient", "nope").is_none());
     }
 
     #[test]
