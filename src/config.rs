@@ -12,6 +12,8 @@ pub struct Config {
     /// Overrides the base URL derived from the request (behind a proxy).
     pub base_url: Option<String>,
     pub max_body_bytes: usize,
+    /// Most entries a transaction or batch Bundle may hold.
+    pub max_bundle_entries: usize,
     pub pool_size: u32,
     pub workers: usize,
     pub default_count: i64,

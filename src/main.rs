@@ -62,6 +62,9 @@ struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "VNFHIR_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Most entries accepted in a transaction or batch Bundle.
+    #[arg(long, env = "VNFHIR_MAX_BUNDLE_ENTRIES", default_value_t = 1000)]
+    max_bundle_entries: usize,
     /// Database connections in the pool.
     #[arg(long, env = "VNFHIR_POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
@@ -84,6 +87,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         base_path: "/fhir".into(),
         base_url: args.base_url,
         max_body_bytes: args.max_body_bytes,
+        max_bundle_entries: args.max_bundle_entries,
         pool_size: args.pool_size,
         workers: args
             .workers

@@ -6,6 +6,7 @@ pub mod elements;
 pub mod model;
 pub mod outcome;
 pub mod patch;
+pub mod reference;
 pub mod schema;
 pub mod text;
 

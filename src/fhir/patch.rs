@@ -142,7 +142,12 @@ impl Paths<'_> {
         Ok(nodes)
     }
 
-    fn step(&self, resource: &Value, nodes: Vec<Node>, segment: &str) -> Result<Vec<Node>, PatchError> {
+    fn step(
+        &self,
+        resource: &Value,
+        nodes: Vec<Node>,
+        segment: &str,
+    ) -> Result<Vec<Node>, PatchError> {
         match segment {
             "first()" => return Ok(nodes.into_iter().take(1).collect()),
             "last()" => return Ok(nodes.into_iter().last().into_iter().collect()),
@@ -636,9 +641,15 @@ mod tests {
         fhirpath(&mut p, json!([{"name": "type", "valueCode": "add"}, {"name": "path", "valueString": "Patient"},
             {"name": "name", "valueString": "telecom"},
             {"name": "value", "part": [{"name": "system", "valueCode": "phone"}, {"name": "value", "valueString": "0912345678"}]}])).unwrap();
-        assert_eq!(p["telecom"], json!([{"system": "phone", "value": "0912345678"}]));
-        let again = fhirpath(&mut p, json!([{"name": "type", "valueCode": "add"}, {"name": "path", "valueString": "Patient"},
-            {"name": "name", "valueString": "gender"}, {"name": "value", "valueCode": "female"}]));
+        assert_eq!(
+            p["telecom"],
+            json!([{"system": "phone", "value": "0912345678"}])
+        );
+        let again = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "add"}, {"name": "path", "valueString": "Patient"},
+            {"name": "name", "valueString": "gender"}, {"name": "value", "valueCode": "female"}]),
+        );
         assert!(matches!(again, Err(PatchError::Unprocessable(_))));
     }
 
@@ -649,17 +660,35 @@ mod tests {
             {"name": "path", "valueString": "Patient.identifier.where(system='https://fhir.vnfhir.org/sid/bhxh').value"},
             {"name": "value", "valueString": "9999999999"}])).unwrap();
         assert_eq!(p["identifier"][1]["value"], "9999999999");
-        fhirpath(&mut p, json!([{"name": "type", "valueCode": "delete"},
-            {"name": "path", "valueString": "Patient.name[0].given[1]"}])).unwrap();
+        fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": "Patient.name[0].given[1]"}]),
+        )
+        .unwrap();
         assert_eq!(p["name"][0]["given"], json!(["Văn"]));
-        fhirpath(&mut p, json!([{"name": "type", "valueCode": "delete"},
-            {"name": "path", "valueString": "Patient.name.where(use='official').given.first()"}])).unwrap();
-        assert!(p["name"][0].get("given").is_none(), "an emptied list goes: {p}");
+        fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": "Patient.name.where(use='official').given.first()"}]),
+        )
+        .unwrap();
+        assert!(
+            p["name"][0].get("given").is_none(),
+            "an emptied list goes: {p}"
+        );
         // Deleting nothing is not an error.
-        fhirpath(&mut p, json!([{"name": "type", "valueCode": "delete"},
-            {"name": "path", "valueString": "Patient.birthDate"}])).unwrap();
-        let many = fhirpath(&mut p, json!([{"name": "type", "valueCode": "replace"},
-            {"name": "path", "valueString": "Patient.identifier.value"}, {"name": "value", "valueString": "x"}]));
+        fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": "Patient.birthDate"}]),
+        )
+        .unwrap();
+        let many = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "replace"},
+            {"name": "path", "valueString": "Patient.identifier.value"}, {"name": "value", "valueString": "x"}]),
+        );
         assert!(matches!(many, Err(PatchError::Unprocessable(_))));
     }
 
@@ -673,24 +702,40 @@ mod tests {
         fhirpath(&mut p, json!([{"name": "type", "valueCode": "move"}, {"name": "path", "valueString": "Patient.identifier"},
             {"name": "source", "valueInteger": 0}, {"name": "destination", "valueInteger": 2}])).unwrap();
         assert_eq!(p["identifier"][2]["value"], "DN4010123456789");
-        let beyond = fhirpath(&mut p, json!([{"name": "type", "valueCode": "insert"}, {"name": "path", "valueString": "Patient.identifier"},
-            {"name": "index", "valueInteger": 9}, {"name": "value", "part": [{"name": "value", "valueString": "x"}]}]));
+        let beyond = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "insert"}, {"name": "path", "valueString": "Patient.identifier"},
+            {"name": "index", "valueInteger": 9}, {"name": "value", "part": [{"name": "value", "valueString": "x"}]}]),
+        );
         assert!(matches!(beyond, Err(PatchError::Unprocessable(_))));
-        let single = fhirpath(&mut p, json!([{"name": "type", "valueCode": "insert"}, {"name": "path", "valueString": "Patient.gender"},
-            {"name": "index", "valueInteger": 0}, {"name": "value", "valueCode": "male"}]));
+        let single = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "insert"}, {"name": "path", "valueString": "Patient.gender"},
+            {"name": "index", "valueInteger": 0}, {"name": "value", "valueCode": "male"}]),
+        );
         assert!(matches!(single, Err(PatchError::Malformed(_))));
     }
 
     #[test]
     fn malformed_documents_are_rejected() {
         let mut p = patient();
-        let not_parameters = apply_fhirpath_patch(&schemas(), &mut p, &json!({"resourceType": "Patient"}));
+        let not_parameters =
+            apply_fhirpath_patch(&schemas(), &mut p, &json!({"resourceType": "Patient"}));
         assert!(matches!(not_parameters, Err(PatchError::Malformed(_))));
-        let wrong_root = fhirpath(&mut p, json!([{"name": "type", "valueCode": "delete"}, {"name": "path", "valueString": "Encounter.status"}]));
+        let wrong_root = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "delete"}, {"name": "path", "valueString": "Encounter.status"}]),
+        );
         assert!(matches!(wrong_root, Err(PatchError::Malformed(_))));
-        let unknown = fhirpath(&mut p, json!([{"name": "type", "valueCode": "frobnicate"}, {"name": "path", "valueString": "Patient"}]));
+        let unknown = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "frobnicate"}, {"name": "path", "valueString": "Patient"}]),
+        );
         assert!(matches!(unknown, Err(PatchError::Malformed(_))));
-        let function = fhirpath(&mut p, json!([{"name": "type", "valueCode": "delete"}, {"name": "path", "valueString": "Patient.name.exists()"}]));
+        let function = fhirpath(
+            &mut p,
+            json!([{"name": "type", "valueCode": "delete"}, {"name": "path", "valueString": "Patient.name.exists()"}]),
+        );
         assert!(matches!(function, Err(PatchError::Malformed(_))));
     }
 

@@ -168,10 +168,19 @@ mod tests {
     fn element_shapes_follow_the_schema() {
         let schemas = schemas();
         let name = schemas.element("Patient", "name").unwrap();
-        assert_eq!((name.type_name.as_str(), name.repeating), ("HumanName", true));
+        assert_eq!(
+            (name.type_name.as_str(), name.repeating),
+            ("HumanName", true)
+        );
         let family = schemas.element("HumanName", "family").unwrap();
-        assert_eq!((family.type_name.as_str(), family.repeating), ("string", false));
-        assert_eq!(schemas.element("Patient", "gender").unwrap().type_name, "code");
+        assert_eq!(
+            (family.type_name.as_str(), family.repeating),
+            ("string", false)
+        );
+        assert_eq!(
+            schemas.element("Patient", "gender").unwrap().type_name,
+            "code"
+        );
         assert!(schemas.element("Patient", "nope").is_none());
     }
 

@@ -21,6 +21,16 @@ impl ApiError {
         ApiError::new(status, vec![issue])
     }
 
+    /// Sets the expression of the issues that have none.
+    pub fn at(mut self, expression: &str) -> ApiError {
+        for issue in &mut self.issues {
+            issue
+                .expression
+                .get_or_insert_with(|| expression.to_string());
+        }
+        self
+    }
+
     pub fn bad_request(vi: impl Into<String>, en: impl Into<String>) -> ApiError {
         ApiError::one(StatusCode::BAD_REQUEST, Issue::error("invalid", vi, en))
     }

@@ -17,6 +17,7 @@ use crate::store::{
 pub(crate) type Params = Vec<(String, String)>;
 
 /// Everything a handler needs from the request line and headers.
+#[derive(Clone)]
 pub(crate) struct Call {
     pub ctx: RequestContext,
     pub params: Params,
@@ -165,12 +166,17 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let text = value.to_str().unwrap_or("").trim();
+    version_tag(value.to_str().unwrap_or("")).map(Some)
+}
+
+/// An ETag as `If-Match` gives it: `W/"3"` (or `"3"`) → 3.
+pub(crate) fn version_tag(text: &str) -> Result<i64, ApiError> {
+    let text = text.trim();
     let bare = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    bare.parse::<i64>().map(Some).map_err(|_| {
+    bare.parse::<i64>().map_err(|_| {
         ApiError::bad_request(
-            format!("Tiêu đề If-Match không hợp lệ: {text}; dạng đúng là W/\"<phiên bản>\""),
-            format!("Invalid If-Match header {text}; expected W/\"<versionId>\""),
+            format!("If-Match không hợp lệ: {text}; dạng đúng là W/\"<phiên bản>\""),
+            format!("Invalid If-Match {text}; expected W/\"<versionId>\""),
         )
     })
 }
@@ -200,13 +206,14 @@ fn with_version_headers(
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Return {
+pub(crate) enum Return {
     Minimal,
     Representation,
     OperationOutcome,
 }
 
-fn prefer_return(req: &HttpRequest) -> Return {
+/// `Prefer: return=…`; `None` when the client did not say.
+pub(crate) fn prefer_return(req: &HttpRequest) -> Option<Return> {
     let prefer = req
         .headers()
         .get_all("prefer")
@@ -214,11 +221,11 @@ fn prefer_return(req: &HttpRequest) -> Return {
         .flat_map(|v| v.split(','))
         .filter_map(|p| p.trim().strip_prefix("return="))
         .next();
-    match prefer.map(|p| p.trim_matches('"')) {
-        Some("minimal") => Return::Minimal,
-        Some("OperationOutcome") => Return::OperationOutcome,
+    prefer.map(|p| match p.trim_matches('"') {
+        "minimal" => Return::Minimal,
+        "OperationOutcome" => Return::OperationOutcome,
         _ => Return::Representation,
-    }
+    })
 }
 
 /// The body of a create or update response, as `Prefer: return=` asks.
@@ -231,7 +238,7 @@ pub(crate) fn written_response(
     let mut builder = with_version_headers(HttpResponse::build(status), version);
     builder.insert_header((header::LOCATION, version_url(&call.base, version)));
     let content = version.content.as_deref().unwrap_or("{}");
-    match prefer_return(req) {
+    match prefer_return(req).unwrap_or(Return::Representation) {
         Return::Minimal => builder.finish(),
         Return::Representation => call.render.text(builder, content),
         Return::OperationOutcome => {

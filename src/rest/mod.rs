@@ -1,5 +1,6 @@
 //! The actix-web application: routes, shared state and server start-up.
 
+pub mod bundle;
 pub mod capability;
 pub mod error;
 pub mod handlers;
@@ -42,6 +43,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
     use handlers::*;
     cfg.service(
         web::scope(base_path)
+            .service(
+                web::resource(["", "/"])
+                    .route(web::post().to(bundle::process))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .route("/metadata", web::get().to(capability::metadata))
             .route("/_history", web::get().to(history_system))
             .route(
@@ -68,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
                     .route(web::get().to(read))
                     .route(web::put().to(update))
                     .route(web::delete().to(delete))
+                    .route(web::patch().to(bundle::patch))
                     .default_service(web::to(method_not_allowed)),
             )
             .route("/{type}/{id}/_history", web::get().to(history_instance))

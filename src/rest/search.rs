@@ -33,14 +33,14 @@ fn invalid(error: SearchError) -> ApiError {
     )
 }
 
-fn failure(error: SearchFailure, what: &str) -> ApiError {
+pub(crate) fn failure(error: SearchFailure, what: &str) -> ApiError {
     match error {
         SearchFailure::Invalid(e) => invalid(e),
         SearchFailure::Store(e) => ApiError::from_store(e, what),
     }
 }
 
-fn strict(req: &HttpRequest) -> bool {
+pub(crate) fn strict(req: &HttpRequest) -> bool {
     req.headers()
         .get_all("prefer")
         .filter_map(|v| v.to_str().ok())
@@ -48,8 +48,8 @@ fn strict(req: &HttpRequest) -> bool {
         .any(|p| p.trim() == "handling=strict")
 }
 
-fn parse(
-    req: &HttpRequest,
+pub(crate) fn parse(
+    strict: bool,
     state: &AppState,
     resource_type: &'static str,
     params: &[(String, String)],
@@ -57,7 +57,7 @@ fn parse(
     let limits = Limits {
         default_count: state.config.default_count,
         max_count: state.config.max_count,
-        strict: strict(req),
+        strict,
     };
     query::parse(resource_type, params, &limits).map_err(invalid)
 }
@@ -143,7 +143,7 @@ async fn respond(
     resource_type: &'static str,
     params: &[(String, String)],
 ) -> Result<HttpResponse, ApiError> {
-    let request = parse(req, state, resource_type, params)?;
+    let request = parse(strict(req), state, resource_type, params)?;
     let (request, page) = run(state, call, request).await?;
     let bundle = searchset(call, &request, params, &page);
     Ok(call.render.value(HttpResponse::Ok(), &bundle))
@@ -182,7 +182,7 @@ fn shaped(request: &SearchRequest, found: &Found) -> Value {
     }
 }
 
-fn searchset(
+pub(crate) fn searchset(
     call: &Call,
     request: &SearchRequest,
     params: &[(String, String)],
@@ -242,7 +242,7 @@ async fn matches(
     query: &str,
 ) -> Result<Vec<Found>, ApiError> {
     let params = conditional_params(query)?;
-    let mut request = parse(req, state, resource_type, &params)?;
+    let mut request = parse(strict(req), state, resource_type, &params)?;
     request.count = 2;
     request.total = query::Total::None;
     request.includes.clear();
@@ -251,7 +251,7 @@ async fn matches(
     Ok(page.matches)
 }
 
-fn conditional_params(query: &str) -> Result<Params, ApiError> {
+pub(crate) fn conditional_params(query: &str) -> Result<Params, ApiError> {
     let params = web::Query::<Params>::from_query(query)
         .map(web::Query::into_inner)
         .map_err(|e| {
@@ -273,7 +273,7 @@ fn conditional_params(query: &str) -> Result<Params, ApiError> {
     Ok(criteria)
 }
 
-fn several(resource_type: &str) -> ApiError {
+pub(crate) fn several(resource_type: &str) -> ApiError {
     ApiError::one(
         StatusCode::PRECONDITION_FAILED,
         Issue::error(
@@ -294,7 +294,7 @@ pub(crate) async fn create_if_none_exist(
     condition: &str,
 ) -> Result<HttpResponse, ApiError> {
     let params = conditional_params(condition)?;
-    let mut request = parse(req, state, resource_type, &params)?;
+    let mut request = parse(strict(req), state, resource_type, &params)?;
     request.count = 2;
     request.sort.clear();
     let existing = sql::page_query(&request, state.store.is_postgres(), None, 2)

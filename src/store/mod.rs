@@ -198,6 +198,24 @@ impl Tx<'_> {
         current(self.conn, resource_type, id)
     }
 
+    pub fn vread(
+        &mut self,
+        resource_type: &str,
+        id: &str,
+        version_id: i64,
+    ) -> Result<Version, StoreError> {
+        version_of(self.conn, resource_type, id, version_id)
+    }
+
+    /// Queues transactions that take the same named lock until this one ends (PostgreSQL;
+    /// SQLite writers are queued already).
+    pub fn lock(&mut self, name: &str) -> Result<(), StoreError> {
+        if let DbConnection::Postgresql(pg) = &mut *self.conn {
+            write::lock_names(pg, &[name.to_string()])?;
+        }
+        Ok(())
+    }
+
     pub fn reader(&mut self) -> &mut DbConnection {
         self.conn
     }
@@ -364,10 +382,10 @@ impl Store {
                 let c: &mut DbConnection = c;
                 if let Some(existing) = unless {
                     // Identical conditional creates queue here, so only one of them creates.
-                    if let DbConnection::Postgresql(pg) = c {
-                        let name = format!("if-none-exist{}{:?}", existing.text, existing.binds);
-                        write::lock_names(pg, &[name])?;
-                    }
+                    Tx { conn: &mut *c }.lock(&format!(
+                        "if-none-exist{}{:?}",
+                        existing.text, existing.binds
+                    ))?;
                     let found: Vec<FoundRow> = load_sql!(&mut *c, existing, FoundRow)?;
                     if !found.is_empty() {
                         return Err(Precondition::Found(found));
@@ -447,19 +465,7 @@ impl Store {
         version_id: i64,
     ) -> Result<Version, StoreError> {
         Self::projection(resource_type)?;
-        let mut conn = self.conn()?;
-        let row: Option<HistoryRow> = resource_history::table
-            .filter(resource_history::resource_type.eq(resource_type))
-            .filter(resource_history::id.eq(id))
-            .filter(resource_history::version_id.eq(version_id))
-            .select(HistoryRow::as_select())
-            .first(&mut conn)
-            .optional()?;
-        match row.map(HistoryRow::into_version) {
-            None => Err(StoreError::NotFound),
-            Some((_, version)) if version.is_deleted() => Err(StoreError::Gone(version)),
-            Some((_, version)) => Ok(version),
-        }
+        version_of(&mut *self.conn()?, resource_type, id, version_id)
     }
 
     pub fn history(
@@ -521,6 +527,18 @@ pub struct Found {
 impl Found {
     pub fn reference(&self) -> String {
         format!("{}/{}", self.resource_type, self.id)
+    }
+
+    /// The current version this search row holds.
+    pub fn into_version(self) -> Version {
+        Version {
+            resource_type: self.resource_type,
+            id: self.id,
+            version_id: self.version_id,
+            last_updated: self.last_updated,
+            method: Method::Put,
+            content: Some(self.content),
+        }
     }
 }
 
@@ -663,10 +681,36 @@ fn current(conn: &mut DbConnection, resource_type: &str, id: &str) -> Result<Ver
     }
 }
 
+fn version_of(
+    conn: &mut DbConnection,
+    resource_type: &str,
+    id: &str,
+    version_id: i64,
+) -> Result<Version, StoreError> {
+    let row: Option<HistoryRow> = resource_history::table
+        .filter(resource_history::resource_type.eq(resource_type))
+        .filter(resource_history::id.eq(id))
+        .filter(resource_history::version_id.eq(version_id))
+        .select(HistoryRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row.map(HistoryRow::into_version) {
+        None => Err(StoreError::NotFound),
+        Some((_, version)) if version.is_deleted() => Err(StoreError::Gone(version)),
+        Some((_, version)) => Ok(version),
+    }
+}
+
 /// Why a checked write stopped.
 enum Precondition {
     Found(Vec<FoundRow>),
     Apply(ApplyError),
+}
+
+impl From<StoreError> for Precondition {
+    fn from(error: StoreError) -> Precondition {
+        Precondition::Apply(ApplyError::Store(error))
+    }
 }
 
 impl From<DieselError> for Precondition {

@@ -20,6 +20,8 @@ use vnfhir::store::db::Database;
 
 /// Body limit of the test servers, small so 413 is cheap to provoke.
 pub const MAX_BODY: usize = 256 * 1024;
+/// Entries per Bundle in the test servers.
+pub const MAX_ENTRIES: usize = 50;
 
 pub struct Server {
     pub backend: &'static str,
@@ -63,6 +65,7 @@ pub fn config(database: Database) -> Config {
         base_path: "/fhir".into(),
         base_url: None,
         max_body_bytes: MAX_BODY,
+        max_bundle_entries: MAX_ENTRIES,
         pool_size: 8,
         workers: 2,
         default_count: 20,
