@@ -37,6 +37,7 @@ fn metadata_lists_what_is_registered() {
             "read",
             "vread",
             "update",
+            "patch",
             "delete",
             "create",
             "history-instance",
@@ -45,6 +46,13 @@ fn metadata_lists_what_is_registered() {
         ] {
             assert!(interactions.contains(&code), "{code}");
         }
+        let system: Vec<&str> = statement["rest"][0]["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(system, ["transaction", "batch", "history-system"]);
     });
 }
 

@@ -4,7 +4,9 @@
 //!   then reads by id, then updates) and prints throughput and p50/p99 latency.
 //! - `load` writes a generated Vietnamese population straight into a database, in batches.
 //! - `search` runs the typical searches against a server holding that population.
+//! - `ingest` posts transaction bundles of generated visits over HTTP.
 
+pub mod ingest;
 pub mod population;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +30,8 @@ pub enum BenchCommand {
     Load(LoadArgs),
     /// Searches the loaded population over HTTP.
     Search(SearchArgs),
+    /// Posts transaction bundles of generated visits over HTTP, with a progress bar.
+    Ingest(ingest::IngestArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -188,6 +192,7 @@ pub fn run(command: &BenchCommand) -> Result<(), String> {
         BenchCommand::Crud(args) => crud(args),
         BenchCommand::Load(args) => load(args),
         BenchCommand::Search(args) => search(args),
+        BenchCommand::Ingest(args) => ingest::ingest(args),
     }
 }
 

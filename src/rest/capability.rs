@@ -16,6 +16,7 @@ const TYPE_INTERACTIONS: &[&str] = &[
     "read",
     "vread",
     "update",
+    "patch",
     "delete",
     "history-instance",
     "history-type",
@@ -81,10 +82,11 @@ pub fn capability_statement(base: &str) -> Value {
         "implementation": {"description": "vnfhir: máy chủ FHIR R4 cho dữ liệu y tế Việt Nam / FHIR R4 server for Vietnamese health data", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "application/json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [{
             "mode": "server",
             "resource": resources,
-            "interaction": [{"code": "history-system"}],
+            "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}],
         }],
     })
 }
