@@ -139,9 +139,7 @@ pub fn ingest(args: &IngestArgs) -> Result<(), String> {
                                 r.body_mut().read_to_string().unwrap_or_default()
                             ))
                         }),
-                        Err(e) => failures
-                            .lock()
-                            .map_or((), |mut f| f.push(e.to_string())),
+                        Err(e) => failures.lock().map_or((), |mut f| f.push(e.to_string())),
                     }
                 }
             })
@@ -181,7 +179,10 @@ pub fn ingest(args: &IngestArgs) -> Result<(), String> {
         failures.len()
     );
     match failures.first() {
-        Some(first) => Err(format!("{} transactions failed, the first: {first}", failures.len())),
+        Some(first) => Err(format!(
+            "{} transactions failed, the first: {first}",
+            failures.len()
+        )),
         None => Ok(()),
     }
 }
@@ -197,13 +198,18 @@ mod tests {
             let bundle = visit_bundle(10, entries);
             let list = bundle["entry"].as_array().unwrap();
             assert_eq!(list.len(), entries);
-            let full_urls: HashSet<&str> =
-                list.iter().map(|e| e["fullUrl"].as_str().unwrap()).collect();
+            let full_urls: HashSet<&str> = list
+                .iter()
+                .map(|e| e["fullUrl"].as_str().unwrap())
+                .collect();
             assert_eq!(full_urls.len(), entries);
             for entry in list {
                 let mut resource = entry["resource"].clone();
                 for reference in references_mut(&mut resource) {
-                    assert!(full_urls.contains(reference.as_str()), "{reference} in {entries}");
+                    assert!(
+                        full_urls.contains(reference.as_str()),
+                        "{reference} in {entries}"
+                    );
                 }
             }
         }

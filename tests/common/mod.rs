@@ -34,7 +34,7 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn fresh_postgres() -> Database {
+pub fn fresh_postgres() -> Database {
     let admin = admin_url();
     let name = format!(
         "vnfhir_test_{}_{}",
@@ -52,7 +52,7 @@ fn fresh_postgres() -> Database {
     Database::Postgres(format!("{prefix}/{name}"))
 }
 
-fn fresh_sqlite() -> Database {
+pub fn fresh_sqlite() -> Database {
     let dir = tempfile::tempdir().expect("temp dir").keep();
     Database::Sqlite(dir.join("vnfhir.db").to_string_lossy().into_owned())
 }
