@@ -138,7 +138,7 @@ pub async fn process(
     let call = Call::new(&req, &state)?;
     require_json_body(&req)?;
     let body = read_body(&req, payload, state.config.max_body_bytes).await?;
-    let bundle: Value = serde_json::from_slice(&body).map_err(|e| {
+    let mut bundle: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             format!("Nội dung không phải JSON hợp lệ: {e}"),
             format!("The body is not valid JSON: {e}"),
@@ -172,9 +172,9 @@ pub async fn process(
             ));
         }
     };
-    let entries = match bundle.get("entry") {
+    let entries = match bundle.get_mut("entry").map(Value::take) {
         None => Vec::new(),
-        Some(Value::Array(entries)) => entries.clone(),
+        Some(Value::Array(entries)) => entries,
         Some(_) => {
             return Err(ApiError::one(
                 StatusCode::BAD_REQUEST,
