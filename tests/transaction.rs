@@ -312,6 +312,24 @@ fn conditional_entries_create_update_delete_and_resolve_references() {
             ),
         );
         assert_eq!(reply.outcome(412)["expression"][0], "Bundle.entry[0]");
+
+        // A misspelt parameter would widen the match: conditional URLs are strict.
+        let reply = s.post(
+            "",
+            &bundle(
+                "transaction",
+                vec![request(
+                    "DELETE",
+                    &format!("Patient?identifer={CCCD}|{twin}"),
+                )],
+            ),
+        );
+        assert_eq!(
+            reply.outcome(400)["expression"][0],
+            "Bundle.entry[0].request.url"
+        );
+        s.delete(&format!("Patient?identifer={CCCD}|{twin}"))
+            .outcome(400);
     });
 }
 

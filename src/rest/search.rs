@@ -235,20 +235,32 @@ pub(crate) fn searchset(
 /// The resources a conditional interaction's query selects (at most two are read: the
 /// outcome only distinguishes none, one and several).
 async fn matches(
-    req: &HttpRequest,
     call: &Call,
     state: &web::Data<AppState>,
     resource_type: &'static str,
     query: &str,
 ) -> Result<Vec<Found>, ApiError> {
     let params = conditional_params(query)?;
-    let mut request = parse(strict(req), state, resource_type, &params)?;
-    request.count = 2;
-    request.total = query::Total::None;
-    request.includes.clear();
-    request.revincludes.clear();
+    let request = conditional_request(state, resource_type, &params)?;
     let (_, page) = run(state, call, request).await?;
     Ok(page.matches)
+}
+
+/// The search of a conditional interaction: strict, because an ignored misspelt parameter
+/// would widen the match; at most two rows, because the outcome only tells none, one and
+/// several apart.
+pub(crate) fn conditional_request(
+    state: &AppState,
+    resource_type: &'static str,
+    params: &[(String, String)],
+) -> Result<SearchRequest, ApiError> {
+    let mut request = parse(true, state, resource_type, params)?;
+    request.count = 2;
+    request.total = query::Total::None;
+    request.sort.clear();
+    request.includes.clear();
+    request.revincludes.clear();
+    Ok(request)
 }
 
 pub(crate) fn conditional_params(query: &str) -> Result<Params, ApiError> {
@@ -294,9 +306,7 @@ pub(crate) async fn create_if_none_exist(
     condition: &str,
 ) -> Result<HttpResponse, ApiError> {
     let params = conditional_params(condition)?;
-    let mut request = parse(strict(req), state, resource_type, &params)?;
-    request.count = 2;
-    request.sort.clear();
+    let request = conditional_request(state, resource_type, &params)?;
     let existing = sql::page_query(&request, state.store.is_postgres(), None, 2)
         .ok_or_else(|| ApiError::bad_request("Điều kiện không hợp lệ", "Invalid condition"))?;
     let ctx = call.ctx.clone();
@@ -338,7 +348,7 @@ pub async fn conditional_update(
     let resource_type = resource_type(&path)?;
     let expected = if_match(&req)?;
     let mut resource = resource_body(&req, payload, &state, resource_type).await?;
-    let found = matches(&req, &call, &state, resource_type, req.query_string()).await?;
+    let found = matches(&call, &state, resource_type, req.query_string()).await?;
     let body_id = resource
         .get("id")
         .and_then(Value::as_str)
@@ -380,7 +390,7 @@ pub async fn conditional_delete(
 ) -> Result<HttpResponse, ApiError> {
     let call = Call::new(&req, &state)?;
     let resource_type = resource_type(&path)?;
-    let found = matches(&req, &call, &state, resource_type, req.query_string()).await?;
+    let found = matches(&call, &state, resource_type, req.query_string()).await?;
     let id = match found.as_slice() {
         [] => {
             return Err(ApiError::not_found(&format!(

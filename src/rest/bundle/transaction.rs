@@ -9,14 +9,13 @@ use serde_json::Value;
 
 use super::super::error::ApiError;
 use super::super::handlers::{Call, Params};
-use super::super::search::{failure, parse, searchset, several};
+use super::super::search::{conditional_request, failure, parse, searchset, several};
 use super::super::AppState;
 use super::entry::{Entry, PatchDocument, Target, Verb};
 use crate::fhir::outcome::Issue;
 use crate::fhir::patch::{apply_fhirpath_patch, apply_json_patch, PatchError};
 use crate::fhir::reference::{is_placeholder, references_mut};
 use crate::fhir::{check_resource, is_valid_id};
-use crate::search::query::Total;
 use crate::search::{self as engine};
 use crate::store::projection;
 use crate::store::{ApplyError, Change, Found, Method, StoreError, Tx, Version};
@@ -80,11 +79,7 @@ fn matching(
     resource_type: &'static str,
     params: &Params,
 ) -> Result<Vec<Found>, ApiError> {
-    let mut request = parse(cx.strict, cx.state, resource_type, params)?;
-    request.count = 2;
-    request.total = Total::None;
-    request.includes.clear();
-    request.revincludes.clear();
+    let request = conditional_request(cx.state, resource_type, params)?;
     engine::search(tx.reader(), &request)
         .map(|page| page.matches)
         .map_err(|e| failure(e, resource_type))
