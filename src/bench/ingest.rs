@@ -152,12 +152,14 @@ pub fn ingest(args: &IngestArgs) -> Result<(), String> {
         thread::sleep(Duration::from_millis(50));
         if done.load(Ordering::Relaxed) >= boundary {
             let seconds = slice_started.elapsed().as_secs_f64();
-            progress.println(format!(
-                "resources {:>9}–{:<9} {:>7.0} resources/s",
-                boundary - slice,
-                boundary,
-                slice as f64 / seconds
-            ));
+            progress.suspend(|| {
+                println!(
+                    "resources {:>9}–{:<9} {:>7.0} resources/s",
+                    boundary - slice,
+                    boundary,
+                    slice as f64 / seconds
+                )
+            });
             boundary += slice;
             slice_started = Instant::now();
         }

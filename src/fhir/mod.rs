@@ -81,27 +81,53 @@ pub fn check_resource(
 /// FHIR JSON has no `null`, no empty arrays or objects and no empty strings; the schema
 /// allows them, so they are found here.
 fn empty_elements(resource_type: &str, resource: &Value) -> Vec<Issue> {
-    fn walk(value: &Value, path: &str, found: &mut Vec<String>) {
+    /// A step from the root; the path is only spelt out for an empty element.
+    enum Step<'v> {
+        Key(&'v str),
+        Index(usize),
+    }
+    fn walk<'v>(value: &'v Value, steps: &mut Vec<Step<'v>>, root: &str, found: &mut Vec<String>) {
+        let empty = match value {
+            Value::Null => true,
+            Value::String(text) => text.trim().is_empty(),
+            Value::Array(items) => items.is_empty(),
+            Value::Object(map) => map.is_empty(),
+            _ => false,
+        };
+        if empty {
+            let mut path = root.to_string();
+            for step in steps.iter() {
+                match step {
+                    Step::Key(key) => {
+                        path.push('.');
+                        path.push_str(key);
+                    }
+                    Step::Index(index) => path.push_str(&format!("[{index}]")),
+                }
+            }
+            found.push(path);
+            return;
+        }
         match value {
-            Value::Null => found.push(path.to_string()),
-            Value::String(text) if text.trim().is_empty() => found.push(path.to_string()),
-            Value::Array(items) if items.is_empty() => found.push(path.to_string()),
-            Value::Object(map) if map.is_empty() => found.push(path.to_string()),
             Value::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    walk(item, &format!("{path}[{index}]"), found);
+                    steps.push(Step::Index(index));
+                    walk(item, steps, root, found);
+                    steps.pop();
                 }
             }
             Value::Object(map) => {
                 for (key, item) in map {
-                    walk(item, &format!("{path}.{key}"), found);
+                    steps.push(Step::Key(key));
+                    walk(item, steps, root, found);
+                    steps.pop();
                 }
             }
             _ => {}
         }
     }
     let mut found = Vec::new();
-    walk(resource, resource_type, &mut found);
+    walk(resource, &mut Vec::new(), resource_type, &mut found);
     found
         .into_iter()
         .map(|path| {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::db::DbConnection;
@@ -118,7 +119,7 @@ pub fn apply(conn: &mut DbConnection, changes: Vec<Change>) -> Result<Vec<Writte
         let content = change
             .resource
             .as_ref()
-            .map(|r| serde_json::to_string(&stamp(r, &change.id, version_id, last_updated)))
+            .map(|r| stamped_json(r, &change.id, version_id, last_updated))
             .transpose()
             .map_err(|e| {
                 ApplyError::Store(StoreError::Database(format!(
@@ -261,13 +262,33 @@ fn current_versions<'k>(
 }
 
 /// The resource as stored: `resourceType`, `id` and `meta` first (server-set `versionId` and
-/// `lastUpdated`, client `meta` elements kept), everything else as received.
-pub(super) fn stamp(
+/// `lastUpdated`, client `meta` elements kept), everything else as received. Serialized from
+/// the received value, without copying it.
+pub(super) fn stamped_json(
     resource: &Value,
     id: &str,
     version_id: i64,
     last_updated: NaiveDateTime,
-) -> Value {
+) -> serde_json::Result<String> {
+    struct Stamped<'a> {
+        resource: &'a Value,
+        id: &'a str,
+        meta: Map<String, Value>,
+    }
+    impl Serialize for Stamped<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(None)?;
+            map.serialize_entry("resourceType", &self.resource["resourceType"])?;
+            map.serialize_entry("id", self.id)?;
+            map.serialize_entry("meta", &self.meta)?;
+            for (key, value) in self.resource.as_object().into_iter().flatten() {
+                if !matches!(key.as_str(), "resourceType" | "id" | "meta") {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+            map.end()
+        }
+    }
     let mut meta = resource
         .get("meta")
         .and_then(Value::as_object)
@@ -278,18 +299,7 @@ pub(super) fn stamp(
         "lastUpdated".into(),
         Value::String(datetime::format_instant(last_updated)),
     );
-    let mut stamped = Map::new();
-    stamped.insert("resourceType".into(), resource["resourceType"].clone());
-    stamped.insert("id".into(), Value::String(id.to_string()));
-    stamped.insert("meta".into(), Value::Object(meta));
-    if let Some(object) = resource.as_object() {
-        for (key, value) in object {
-            if !matches!(key.as_str(), "resourceType" | "id" | "meta") {
-                stamped.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    Value::Object(stamped)
+    serde_json::to_string(&Stamped { resource, id, meta })
 }
 
 #[cfg(test)]
@@ -303,7 +313,7 @@ mod tests {
         )
         .unwrap();
         let at = NaiveDateTime::parse_from_str("2026-11-23 01:02:03.456", "%F %T%.3f").unwrap();
-        let stamped = serde_json::to_string(&stamp(&received, "p1", 2, at)).unwrap();
+        let stamped = stamped_json(&received, "p1", 2, at).unwrap();
         assert_eq!(
             stamped,
             r#"{"resourceType":"Patient","id":"p1","meta":{"profile":["p"],"versionId":"2","lastUpdated":"2026-11-23T01:02:03.456Z"},"gender":"male","x":1.50}"#

@@ -122,8 +122,14 @@ pub fn unknown_elements(value: &Value, allowed: &[&str], at: &str) -> Result<(),
 
 /// Reads `entry` (the JSON of `Bundle.entry[index]`); expressions in errors are relative to
 /// the entry (`request.url`, `resource.name`) and labelled by the caller.
-pub fn parse(state: &AppState, base: &str, index: usize, entry: &Value) -> Result<Entry, ApiError> {
-    unknown_elements(entry, ENTRY_ELEMENTS, "entry")?;
+pub fn parse(
+    state: &AppState,
+    base: &str,
+    index: usize,
+    mut entry: Value,
+) -> Result<Entry, ApiError> {
+    unknown_elements(&entry, ENTRY_ELEMENTS, "entry")?;
+    let resource = entry.get_mut("resource").map(Value::take);
     let request = entry.get("request").ok_or_else(|| {
         invalid(
             "request",
@@ -167,7 +173,6 @@ pub fn parse(state: &AppState, base: &str, index: usize, entry: &Value) -> Resul
         .map(|query| conditional_params(query.trim_start_matches('?')))
         .transpose()
         .map_err(|e| e.at("request.ifNoneExist"))?;
-    let resource = entry.get("resource");
     let mut parsed = Entry {
         index,
         full_url,
@@ -195,7 +200,7 @@ pub fn parse(state: &AppState, base: &str, index: usize, entry: &Value) -> Resul
                     format!("{verb} needs a resource"),
                 )
             })?;
-            check_resource(&state.schemas, resource, resource_type).map_err(|issues| {
+            check_resource(&state.schemas, &resource, resource_type).map_err(|issues| {
                 ApiError::new(StatusCode::BAD_REQUEST, relative(issues, resource_type))
             })?;
             if let (Target::Instance(id), Verb::Put) = (&parsed.target, verb) {
@@ -207,7 +212,7 @@ pub fn parse(state: &AppState, base: &str, index: usize, entry: &Value) -> Resul
                     ));
                 }
             }
-            parsed.resource = Some(resource.clone());
+            parsed.resource = Some(resource);
         }
         (Verb::Patch, Target::Instance(_) | Target::Search(_)) => {
             parsed.patch = Some(patch_document(resource)?);
@@ -236,7 +241,7 @@ fn relative(issues: Vec<Issue>, resource_type: &str) -> Vec<Issue> {
 }
 
 /// A PATCH entry carries a Binary holding JSON Patch, or a Parameters (FHIRPath Patch).
-fn patch_document(resource: Option<&Value>) -> Result<PatchDocument, ApiError> {
+fn patch_document(resource: Option<Value>) -> Result<PatchDocument, ApiError> {
     let unusable = || {
         invalid(
             "resource",
@@ -246,7 +251,7 @@ fn patch_document(resource: Option<&Value>) -> Result<PatchDocument, ApiError> {
     };
     let resource = resource.ok_or_else(unusable)?;
     match resource["resourceType"].as_str() {
-        Some("Parameters") => Ok(PatchDocument::FhirPath(resource.clone())),
+        Some("Parameters") => Ok(PatchDocument::FhirPath(resource)),
         Some("Binary") if resource["contentType"] == "application/json-patch+json" => {
             let document = resource["data"]
                 .as_str()

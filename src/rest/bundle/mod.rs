@@ -219,9 +219,9 @@ pub async fn process(
             strict,
         };
         if atomic {
-            transaction(&cx, &entries, representation)
+            transaction(&cx, entries, representation)
         } else {
-            Ok(batch(&cx, &entries, representation))
+            Ok(batch(&cx, entries, representation))
         }
     })
     .await
@@ -237,24 +237,24 @@ pub async fn process(
     Ok(call.render.value(HttpResponse::Ok(), &response))
 }
 
-fn parse_entries(cx: &Context, entries: &[Value]) -> Result<Vec<Entry>, ApiError> {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(index, json)| {
-            entry::parse(cx.state, &cx.call.base, index, json)
-                .map_err(|e| labelled(e, index, json["fullUrl"].as_str()))
-        })
-        .collect()
+/// Reads entry `index`; an error names the entry.
+fn parse_entry(cx: &Context, index: usize, json: Value) -> Result<Entry, ApiError> {
+    let full_url = json["fullUrl"].as_str().map(str::to_string);
+    entry::parse(cx.state, &cx.call.base, index, json)
+        .map_err(|e| labelled(e, index, full_url.as_deref()))
 }
 
 /// Everything or nothing: one database transaction.
 fn transaction(
     cx: &Context,
-    entries: &[Value],
+    entries: Vec<Value>,
     representation: bool,
 ) -> Result<Vec<Value>, ApiError> {
-    let parsed = parse_entries(cx, entries)?;
+    let parsed = entries
+        .into_iter()
+        .enumerate()
+        .map(|(index, json)| parse_entry(cx, index, json))
+        .collect::<Result<Vec<_>, _>>()?;
     let names: Vec<(usize, Option<String>)> = parsed
         .iter()
         .map(|e| (e.index, e.full_url.clone()))
@@ -273,14 +273,13 @@ fn transaction(
 }
 
 /// Each entry on its own: a failure is that entry's response and stops nothing else.
-fn batch(cx: &Context, entries: &[Value], representation: bool) -> Vec<Value> {
+fn batch(cx: &Context, entries: Vec<Value>, representation: bool) -> Vec<Value> {
     entries
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, json)| {
             let run = || {
-                let entry = entry::parse(cx.state, &cx.call.base, index, json)
-                    .map_err(|e| labelled(e, index, json["fullUrl"].as_str()))?;
+                let entry = parse_entry(cx, index, json)?;
                 let verb = entry.verb;
                 let names = [(index, entry.full_url.clone())];
                 let mut outcomes = cx
