@@ -59,7 +59,7 @@ impl From<diesel::result::Error> for ApplyError {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = resource_history)]
+#[diesel(table_name = resource_history, treat_none_as_default_value = false)]
 struct NewHistoryRow<'a> {
     resource_type: &'a str,
     id: &'a str,

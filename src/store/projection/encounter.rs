@@ -11,7 +11,7 @@ use crate::store::db::DbConnection;
 use crate::store::schema::{encounter, encounter_diagnosis};
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = encounter)]
+#[diesel(table_name = encounter, treat_none_as_default_value = false)]
 pub struct EncounterRow {
     pub id: String,
     pub version_id: i64,
@@ -36,7 +36,7 @@ pub struct EncounterRow {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = encounter_diagnosis)]
+#[diesel(table_name = encounter_diagnosis, treat_none_as_default_value = false)]
 pub struct DiagnosisRow {
     pub encounter_id: String,
     pub ord: i32,

@@ -11,7 +11,7 @@ use crate::store::db::DbConnection;
 use crate::store::schema::immunization;
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = immunization)]
+#[diesel(table_name = immunization, treat_none_as_default_value = false)]
 pub struct ImmunizationRow {
     pub id: String,
     pub version_id: i64,

@@ -11,7 +11,7 @@ use crate::store::db::DbConnection;
 use crate::store::schema::medication_request;
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = medication_request)]
+#[diesel(table_name = medication_request, treat_none_as_default_value = false)]
 pub struct MedicationRequestRow {
     pub id: String,
     pub version_id: i64,

@@ -23,19 +23,27 @@ use extract::{items, text};
 /// (PostgreSQL 65,535, SQLite 32,766) for our widest table.
 pub const ROWS_PER_INSERT: usize = 500;
 
-/// Multi-row INSERTs through the concrete connection (diesel's `MultiConnection` has no
-/// batch insert of its own), in chunks of [`ROWS_PER_INSERT`].
+/// Bulk inserts through the concrete connection (diesel's `MultiConnection` has no batch
+/// insert of its own): binary COPY on PostgreSQL, which spares the server parsing and
+/// planning a statement with thousands of parameters; multi-row INSERTs in chunks of
+/// [`ROWS_PER_INSERT`] on SQLite. Row types derive `Insertable` with
+/// `treat_none_as_default_value = false`, as COPY needs every column every time.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let rows = $rows;
-        let mut inserted = 0;
-        for chunk in rows.chunks($crate::store::projection::ROWS_PER_INSERT) {
-            inserted += match &mut *$conn {
-                DbConnection::Postgresql(c) => diesel::insert_into($table).values(chunk).execute(c),
-                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
-            }?;
+        match &mut *$conn {
+            _ if rows.is_empty() => QueryResult::Ok(0),
+            DbConnection::Postgresql(c) => {
+                diesel::copy_from($table).from_insertable(rows).execute(c)
+            }
+            DbConnection::Sqlite(c) => {
+                let mut inserted = 0;
+                for chunk in rows.chunks($crate::store::projection::ROWS_PER_INSERT) {
+                    inserted += diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+                QueryResult::Ok(inserted)
+            }
         }
-        QueryResult::Ok(inserted)
     }};
 }
 pub(crate) use insert_rows;
@@ -136,7 +144,7 @@ pub fn replace(
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = resource_identifier)]
+#[diesel(table_name = resource_identifier, treat_none_as_default_value = false)]
 pub struct IdentifierRow {
     pub resource_type: &'static str,
     pub resource_id: String,
@@ -402,7 +410,7 @@ impl IndexRows {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = resource_coding)]
+#[diesel(table_name = resource_coding, treat_none_as_default_value = false)]
 pub struct CodingRow {
     pub resource_type: &'static str,
     pub resource_id: String,
@@ -415,7 +423,7 @@ pub struct CodingRow {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = resource_string)]
+#[diesel(table_name = resource_string, treat_none_as_default_value = false)]
 pub struct StringRow {
     pub resource_type: &'static str,
     pub resource_id: String,
@@ -426,7 +434,7 @@ pub struct StringRow {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = resource_reference)]
+#[diesel(table_name = resource_reference, treat_none_as_default_value = false)]
 pub struct ReferenceRow {
     pub resource_type: &'static str,
     pub resource_id: String,

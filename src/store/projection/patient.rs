@@ -15,7 +15,7 @@ use crate::store::schema::{patient, patient_address, patient_name, patient_telec
 const NATIONALITY_URL: &str = "http://hl7.org/fhir/StructureDefinition/patient-nationality";
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = patient)]
+#[diesel(table_name = patient, treat_none_as_default_value = false)]
 pub struct PatientRow {
     pub id: String,
     pub version_id: i64,
@@ -37,7 +37,7 @@ pub struct PatientRow {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = patient_name)]
+#[diesel(table_name = patient_name, treat_none_as_default_value = false)]
 pub struct NameRow {
     pub patient_id: String,
     pub ord: i32,
@@ -49,7 +49,7 @@ pub struct NameRow {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = patient_address)]
+#[diesel(table_name = patient_address, treat_none_as_default_value = false)]
 pub struct AddressRow {
     pub patient_id: String,
     pub ord: i32,
@@ -65,7 +65,7 @@ pub struct AddressRow {
 }
 
 #[derive(Insertable, Debug, PartialEq)]
-#[diesel(table_name = patient_telecom)]
+#[diesel(table_name = patient_telecom, treat_none_as_default_value = false)]
 pub struct TelecomRow {
     pub patient_id: String,
     pub ord: i32,
