@@ -1,4 +1,4 @@
-//! The `vnfhir` command line: `serve`, `migrate`, `bench`.
+//! The `vnfhir` command line: `serve`, `migrate`, `bench`, `bhyt`, `validate`, `conformance`.
 
 use std::process::ExitCode;
 
@@ -34,6 +34,9 @@ enum Command {
     /// BHYT claim XML: check and show GIAMDINHHS, check-in and table 12 files.
     #[command(subcommand)]
     Bhyt(vnfhir::bhyt::cli::BhytCommand),
+    /// The conformance kit: build the VN profiles, run the test cases against a server.
+    #[command(subcommand)]
+    Conformance(vnfhir::validation::conformance::ConformanceCommand),
 }
 
 #[derive(Args)]
@@ -108,6 +111,11 @@ fn main() -> ExitCode {
         Command::Migrate { database } => migrate(&database.url),
         Command::Bench(command) => vnfhir::bench::run(&command),
         Command::Bhyt(command) => match vnfhir::bhyt::cli::run(&command) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(message) => Err(message),
+        },
+        Command::Conformance(command) => match vnfhir::validation::conformance::run(&command) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
             Err(message) => Err(message),

@@ -1,0 +1,1 @@
+//! `vnfhir validate FILE… [--profile URL]`.
