@@ -262,6 +262,13 @@ impl<'a> Walk<'a> {
             let c = &s.elements[child];
             self.path.push(Segment::Name(&c.name));
             self.cardinality(c, counts[i], None);
+            // A sliced element that is absent still owes its required slices.
+            if counts[i] == 0 {
+                for &slice in &c.slices {
+                    let slice = &s.elements[slice];
+                    self.cardinality(slice, 0, slice.slice_name.as_deref());
+                }
+            }
             self.path.pop();
         }
     }
@@ -457,18 +464,16 @@ impl<'a> Walk<'a> {
                     counts[j] += 1;
                     walk.item(s, element.slices[j], type_index, item);
                 }
-                None => {
-                    if element.slicing.as_ref().is_some_and(|slicing| slicing.closed) {
-                        let at = walk.expression();
-                        walk.error(
-                            "structure",
-                            "closed-slicing",
-                            format!("{at} không khớp lát cắt nào, mà {} chỉ cho phép các lát cắt đã định nghĩa", element.path),
-                            format!("{at} matches no slice, and {} allows only the defined slices", element.path),
-                        );
-                    }
-                    walk.item(s, at, type_index, item);
+                None if element.slicing.as_ref().is_some_and(|slicing| slicing.closed) => {
+                    let at = walk.expression();
+                    walk.error(
+                        "structure",
+                        "closed-slicing",
+                        format!("{at} không khớp lát cắt nào, mà {} chỉ cho phép các lát cắt đã định nghĩa", element.path),
+                        format!("{at} matches no slice, and {} allows only the defined slices", element.path),
+                    );
                 }
+                None => walk.item(s, at, type_index, item),
             });
         }
         for (j, &slice) in element.slices.iter().enumerate() {
@@ -766,9 +771,10 @@ impl<'a> Walk<'a> {
         if !terminology.has_value_set(value_set) {
             return;
         }
-        let check = |coding: &Value| match coding["code"].as_str() {
-            Some(code) => terminology.contains(value_set, coding["system"].as_str(), code),
-            None => Some(false),
+        // A Coding without a system names no concept, whatever its code.
+        let check = |coding: &Value| match (coding["system"].as_str(), coding["code"].as_str()) {
+            (Some(system), Some(code)) => terminology.contains(value_set, Some(system), code),
+            _ => Some(false),
         };
         let (member, shown) = match type_code {
             "code" | "string" | "uri" => match value.as_str() {

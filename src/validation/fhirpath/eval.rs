@@ -416,7 +416,8 @@ fn equal(left: &Item<'_>, right: &Item<'_>) -> Option<bool> {
     match (primitive(left), primitive(right)) {
         (Some(l), Some(r)) => match (&l, &r) {
             (Item::Str(a), Item::Str(b)) => match compare_dates(a, b) {
-                Some(ordering) => ordering.map(Ordering::is_eq),
+                Some(DateOrder::Known(ordering)) => Some(ordering.is_eq()),
+                Some(_) => None,
                 None => Some(a == b),
             },
             (Item::Bool(a), Item::Bool(b)) => Some(a == b),
@@ -456,37 +457,54 @@ fn decimal(item: &Item<'_>) -> Option<Decimal> {
     }
 }
 
-/// `Some(None)`: both are dates but the order is unknown (different precision).
-/// `None`: not both dates.
-fn compare_dates(a: &str, b: &str) -> Option<Option<Ordering>> {
-    let looks_like_date =
-        |s: &str| s.len() >= 4 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+/// How two date-like strings compare. `None`: not both dates.
+fn compare_dates(a: &str, b: &str) -> Option<DateOrder> {
+    // `2024`, `2024-…`: a 10-digit BHXH number is not a date.
+    let looks_like_date = |s: &str| {
+        let bytes = s.as_bytes();
+        bytes.len() >= 4
+            && bytes[..4].iter().all(u8::is_ascii_digit)
+            && bytes.get(4).is_none_or(|b| *b == b'-')
+    };
     if !looks_like_date(a) || !looks_like_date(b) {
         return None;
     }
-    let (x, y) = (parse_date_time(a)?, parse_date_time(b)?);
+    let (Some(x), Some(y)) = (parse_date_time(a), parse_date_time(b)) else {
+        return Some(DateOrder::Unknown);
+    };
     Some(if x.end < y.start {
-        Some(Ordering::Less)
+        DateOrder::Known(Ordering::Less)
     } else if x.start > y.end {
-        Some(Ordering::Greater)
+        DateOrder::Known(Ordering::Greater)
     } else if x.precision == y.precision && (x.precision == Precision::Time || x.start == y.start) {
-        Some(x.start.cmp(&y.start))
+        DateOrder::Known(x.start.cmp(&y.start))
     } else {
-        None
+        DateOrder::Overlap
     })
 }
 
-fn order(left: &Item<'_>, right: &Item<'_>) -> Result<Option<Ordering>, String> {
+enum DateOrder {
+    Known(Ordering),
+    /// Different precision, one range inside the other (`2024` and `2024-06-01`).
+    Overlap,
+    /// A value that is not a valid date.
+    Unknown,
+}
+
+/// The order of two values (`Overlap` only for dates).
+fn order(left: &Item<'_>, right: &Item<'_>) -> Result<Option<DateOrder>, String> {
+    let known = |o: Option<Ordering>| o.map(DateOrder::Known);
     match (primitive(left), primitive(right)) {
         (Some(Item::Str(a)), Some(Item::Str(b))) => Ok(match compare_dates(&a, &b) {
-            Some(ordering) => ordering,
-            None => Some(a.cmp(&b)),
+            Some(DateOrder::Unknown) => None,
+            Some(order) => Some(order),
+            None => Some(DateOrder::Known(a.cmp(&b))),
         }),
         (Some(l), Some(r)) => match (decimal(&l), decimal(&r)) {
-            (Some(a), Some(b)) => Ok(Some(a.cmp(&b))),
+            (Some(a), Some(b)) => Ok(known(Some(a.cmp(&b)))),
             _ => Err("cannot compare these values".into()),
         },
-        (None, None) => Ok(quantity_order(left, right)),
+        (None, None) => Ok(known(quantity_order(left, right))),
         _ => Err("cannot compare these values".into()),
     }
 }
@@ -595,13 +613,18 @@ fn binary<'a>(
                 return Ok(Vec::new());
             };
             Ok(match order(&x, &y)? {
-                None => Vec::new(),
-                Some(ordering) => vec![Item::Bool(match op {
+                Some(DateOrder::Known(ordering)) => vec![Item::Bool(match op {
                     Less => ordering.is_lt(),
                     LessOrEqual => ordering.is_le(),
                     Greater => ordering.is_gt(),
                     _ => ordering.is_ge(),
                 })],
+                // `2024 <= 2024-06-01` may hold: R4's per-1 (`start <= end`) must accept
+                // periods whose ends differ in precision. A strict `<` stays unknown.
+                Some(DateOrder::Overlap) if matches!(op, LessOrEqual | GreaterOrEqual) => {
+                    vec![Item::Bool(true)]
+                }
+                _ => Vec::new(),
             })
         }
         Concat => {
@@ -703,7 +726,13 @@ fn call<'a>(
         IsDistinct => one(distinct(input.to_vec()).len() == input.len()),
         Trace => Ok(input.to_vec()),
         StartsWith | EndsWith | Contains => {
-            let (Some(text), Some(part)) = (single_string(input)?, single_string(&arg(0)?)?) else {
+            // On an empty input these answer false, not empty, as HL7's R4 engine does: ref-1
+            // (`reference.startsWith('#').not() or …`) must hold for a Reference that has only
+            // an identifier.
+            let Some(text) = single_string(input)? else {
+                return one(false);
+            };
+            let Some(part) = single_string(&arg(0)?)? else {
                 return Ok(Vec::new());
             };
             one(match function {

@@ -204,14 +204,14 @@ impl Expression {
         eval::evaluate(&self.expr, context, env)
     }
 
-    /// Whether an invariant holds on `context`. An empty result holds: it means the
-    /// expression could not decide (a comparison of dates of different precision), and an
-    /// invariant only fails on a definite `false`.
+    /// Whether an invariant holds on `context`: `true`, or a non-empty non-boolean result.
+    /// An empty result fails, as in HL7's validator (`code.exists() implies system = %ucum`
+    /// without a system is empty: drt-1 is broken).
     pub fn holds<'a>(&'a self, context: Node<'a>, env: &Env<'a>) -> Result<bool, String> {
         let result = self.evaluate(context, env)?;
         Ok(match result.as_slice() {
             [Item::Bool(value)] => *value,
-            _ => true,
+            other => !other.is_empty(),
         })
     }
 }

@@ -160,6 +160,8 @@ fn arithmetic_and_strings() {
     assert_eq!(run("'DN4010123456789'.substring(0, 2)", &p), ["DN"]);
     assert_eq!(run("'DN4010123456789'.substring(5)", &p), ["0123456789"]);
     assert_eq!(run("-(3)", &p), ["-3"]);
+    assert_eq!(run("telecom.value.startsWith('09')", &p), ["false"]);
+    assert_eq!(run("name.family.startsWith({})", &p), Vec::<String>::new());
     assert_eq!(run("'7'.toInteger() > 5", &p), ["true"]);
 }
 
@@ -175,7 +177,9 @@ fn dates_compare_with_time_zones_and_precision() {
         ["false"]
     );
     assert_eq!(run("'2024' < '2025-01-01'", &p), ["true"]);
-    assert_eq!(run("'2024' <= '2024-06-01'", &p), Vec::<String>::new());
+    assert_eq!(run("'2024' <= '2024-06-01'", &p), ["true"]);
+    assert_eq!(run("'2024' < '2024-06-01'", &p), Vec::<String>::new());
+    assert_eq!(run("'2024-02-30' <= '2025'", &p), Vec::<String>::new());
     assert_eq!(
         run("'2024-03-15T08:00:00+07:00' = '2024-03-15T01:00:00Z'", &p),
         ["true"]
