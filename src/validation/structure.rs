@@ -266,14 +266,14 @@ impl Structure {
             let (parent_id, last) = id
                 .rsplit_once('.')
                 .ok_or_else(|| format!("{url}: element {id} outside the root"))?;
-            match last.split_once(':') {
-                Some((name, _slice)) if !name.is_empty() => {
-                    let sliced = index
-                        .get(&format!("{parent_id}.{name}"))
-                        .ok_or_else(|| format!("{url}: slice {id} of no element"))?;
-                    elements[*sliced].slices.push(i);
-                }
-                _ => {
+            let sliced = last
+                .split_once(':')
+                .and_then(|(name, _)| index.get(&format!("{parent_id}.{name}")));
+            match sliced {
+                Some(&sliced) => elements[sliced].slices.push(i),
+                // A slice whose sliced element the snapshot leaves out (R4's `catalog` profile
+                // slices the single `Composition.date`) stands for that element.
+                None => {
                     let parent = index
                         .get(parent_id)
                         .ok_or_else(|| format!("{url}: {id} has no parent {parent_id}"))?;
