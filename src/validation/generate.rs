@@ -72,38 +72,44 @@ fn code_list(root: &Path, entry: &Value) -> Result<[Value; 2], String> {
         .collect();
     let system = format!("{AUTHORED_BASE}/CodeSystem/{id}");
     let value_set = format!("{AUTHORED_BASE}/ValueSet/{id}");
-    let content = entry["content"].as_str().unwrap_or("complete");
-    let code_system = json!({
-        "resourceType": "CodeSystem",
-        "id": id,
-        "url": system,
-        "version": VERSION,
-        "name": pascal_case(id),
-        "title": title,
-        "status": "active",
-        "experimental": false,
-        "publisher": "vnfhir",
-        "description": format!("{description} Nguồn / source: src/bhyt/regulation/codes/{csv}.csv."),
-        "language": "vi",
-        "caseSensitive": true,
-        "valueSet": value_set,
-        "content": content,
-        "count": concepts.len(),
-        "concept": concepts,
-    });
-    let value_set = json!({
-        "resourceType": "ValueSet",
-        "id": id,
-        "url": value_set,
-        "version": VERSION,
-        "name": pascal_case(id),
-        "title": title,
-        "status": "active",
-        "experimental": false,
-        "publisher": "vnfhir",
-        "description": format!("Mọi mã của / all codes of {title}."),
-        "compose": {"include": [{"system": system}]},
-    });
+    // The metadata both resources share; then each one's own properties, in FHIR's order.
+    let described = |resource_type: &str, url: &str, description: String, rest: Value| {
+        let mut resource = json!({
+            "resourceType": resource_type,
+            "id": id,
+            "url": url,
+            "version": VERSION,
+            "name": pascal_case(id),
+            "title": title,
+            "status": "active",
+            "experimental": false,
+            "publisher": "vnfhir",
+            "description": description,
+        });
+        if let (Some(resource), Value::Object(rest)) = (resource.as_object_mut(), rest) {
+            resource.extend(rest);
+        }
+        resource
+    };
+    let code_system = described(
+        "CodeSystem",
+        &system,
+        format!("{description} Nguồn / source: src/bhyt/regulation/codes/{csv}.csv."),
+        json!({
+            "language": "vi",
+            "caseSensitive": true,
+            "valueSet": value_set,
+            "content": entry["content"].as_str().unwrap_or("complete"),
+            "count": concepts.len(),
+            "concept": concepts,
+        }),
+    );
+    let value_set = described(
+        "ValueSet",
+        &value_set,
+        format!("Mọi mã của / all codes of {title}."),
+        json!({"compose": {"include": [{"system": system}]}}),
+    );
     Ok([code_system, value_set])
 }
 

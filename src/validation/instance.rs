@@ -276,8 +276,8 @@ impl<'a> Walk<'a> {
     fn cardinality(&mut self, element: &Element, count: usize, slice: Option<&str>) {
         let (vi_what, en_what) = match slice {
             Some(name) => (
-                format!(" thuộc lát cắt '{name}'"),
-                format!(" in slice '{name}'"),
+                format!(" loại '{name}' (slice)"),
+                format!(" of slice '{name}'"),
             ),
             None => (String::new(), String::new()),
         };
@@ -291,7 +291,7 @@ impl<'a> Walk<'a> {
             } else {
                 (
                     format!(
-                        "{at} cần ít nhất {} giá trị{vi_what}, nhưng chỉ có {count}",
+                        "{at} cần ít nhất {} giá trị{vi_what}, nhưng có {count}",
                         element.min
                     ),
                     format!(
@@ -469,7 +469,7 @@ impl<'a> Walk<'a> {
                     walk.error(
                         "structure",
                         "closed-slicing",
-                        format!("{at} không khớp lát cắt nào, mà {} chỉ cho phép các lát cắt đã định nghĩa", element.path),
+                        format!("{at} không thuộc loại (slice) nào đã định nghĩa, mà {} không cho phép loại khác", element.path),
                         format!("{at} matches no slice, and {} allows only the defined slices", element.path),
                     );
                 }
@@ -491,7 +491,7 @@ impl<'a> Walk<'a> {
         matcher.checks.iter().all(|(path, expected)| {
             let found = values_at(value, path);
             match expected {
-                Expected::Equals(fixed) => found.iter().any(|v| *v == fixed),
+                Expected::Equals(fixed) => found.contains(&fixed),
                 Expected::Contains(pattern) => found.iter().any(|v| pattern_matches(v, pattern)),
                 Expected::InValueSet(value_set) => found.iter().any(|v| {
                     let codings = v["coding"]
