@@ -208,39 +208,72 @@ fn conformance_resources_are_found_by_id_and_url() {
     ] {
         let url = format!("https://fhir.vnfhir.org/StructureDefinition/{profile}");
         assert_eq!(v.vn_profile(resource_type), Some(url.as_str()));
-        let by_id = v.conformance_resource("StructureDefinition", profile).unwrap();
+        let by_id = v
+            .conformance_resource("StructureDefinition", profile)
+            .unwrap();
         assert_eq!(by_id["url"], url.as_str());
-        assert!(by_id["snapshot"]["element"].as_array().unwrap().len() > by_id["differential"]["element"].as_array().unwrap().len());
-        assert_eq!(v.conformance_by_url("StructureDefinition", &url), vec![by_id]);
+        assert!(
+            by_id["snapshot"]["element"].as_array().unwrap().len()
+                > by_id["differential"]["element"].as_array().unwrap().len()
+        );
+        assert_eq!(
+            v.conformance_by_url("StructureDefinition", &url),
+            vec![by_id]
+        );
     }
     let kcb = v.conformance_resource("CodeSystem", "ma-loai-kcb").unwrap();
     assert_eq!(kcb["concept"].as_array().unwrap().len(), 10);
     assert_eq!(kcb["concept"][0]["display"], "Khám bệnh");
     assert!(v.conformance_resource("NamingSystem", "cccd").is_some());
-    assert_eq!(v.conformance_by_url("ValueSet", "https://fhir.vnfhir.org/ValueSet/dan-toc").len(), 1);
-    assert!(v.conformance_resource("StructureDefinition", "HumanName").is_some());
+    assert_eq!(
+        v.conformance_by_url("ValueSet", "https://fhir.vnfhir.org/ValueSet/dan-toc")
+            .len(),
+        1
+    );
+    assert!(v
+        .conformance_resource("StructureDefinition", "HumanName")
+        .is_some());
     assert!(v.vn_profile("Observation").is_none());
 }
 
 #[test]
 fn an_unknown_profile_is_an_error_and_the_base_still_applies() {
     let patient = serde_json::json!({"resourceType": "Patient", "gender": "nam"});
-    let issues = validator().validate(&patient, &["https://fhir.vnfhir.org/StructureDefinition/khong-co"]);
+    let issues = validator().validate(
+        &patient,
+        &["https://fhir.vnfhir.org/StructureDefinition/khong-co"],
+    );
     let codes: Vec<&str> = issues.iter().map(|i| i.code).collect();
     assert!(codes.contains(&"not-found"), "{issues:?}");
-    assert!(codes.contains(&"code-invalid"), "the base R4 binding on gender: {issues:?}");
+    assert!(
+        codes.contains(&"code-invalid"),
+        "the base R4 binding on gender: {issues:?}"
+    );
 }
 
 #[test]
 fn the_canonical_base_is_configurable() {
     let base = "https://fhir.moh.gov.vn/r4";
     let other = Validator::load(base).unwrap();
-    assert_eq!(other.vn_profile("Patient"), Some("https://fhir.moh.gov.vn/r4/StructureDefinition/vn-core-patient"));
-    let text = std::fs::read_to_string(format!("{ROOT}/conformance/cases/patient/patient-001-valid-full.json")).unwrap();
-    let moved: serde_json::Value = serde_json::from_str::<serde_json::Value>(&text.replace("https://fhir.vnfhir.org", base)).unwrap()["resource"].take();
+    assert_eq!(
+        other.vn_profile("Patient"),
+        Some("https://fhir.moh.gov.vn/r4/StructureDefinition/vn-core-patient")
+    );
+    let text = std::fs::read_to_string(format!(
+        "{ROOT}/conformance/cases/patient/patient-001-valid-full.json"
+    ))
+    .unwrap();
+    let moved: serde_json::Value =
+        serde_json::from_str::<serde_json::Value>(&text.replace("https://fhir.vnfhir.org", base))
+            .unwrap()["resource"]
+            .take();
     assert_eq!(other.validate(&moved, &[]), vec![]);
     // The authored URLs are unknown under the new base.
-    let original: serde_json::Value = serde_json::from_str::<serde_json::Value>(&text).unwrap()["resource"].take();
-    assert!(other.validate(&original, &[]).iter().any(|i| i.code == "not-found"));
+    let original: serde_json::Value =
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["resource"].take();
+    assert!(other
+        .validate(&original, &[])
+        .iter()
+        .any(|i| i.code == "not-found"));
     assert!(Validator::load("not a base").is_err());
 }

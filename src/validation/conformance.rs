@@ -359,3 +359,146 @@ pub fn junit_report(cases: &[Case], results: &[CaseResult]) -> String {
     xml.push_str("</testsuites>\n");
     xml
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::fhir::outcome::operation_outcome;
+    use crate::validation::Validator;
+
+    /// A one-thread HTTP server whose `$validate` answers with the engine's OperationOutcome.
+    fn serve_validate(requests: usize) -> String {
+        let validator = Validator::load("https://fhir.vnfhir.org").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/fhir", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(requests) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap();
+                    if header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:")
+                    {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let resource: Value = serde_json::from_slice(&body).unwrap();
+                let profile = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|target| target.split_once("profile="))
+                    .map(|(_, p)| p.replace("%3A", ":").replace("%2F", "/"));
+                let profiles: Vec<&str> = profile.iter().map(String::as_str).collect();
+                let answer =
+                    operation_outcome(&validator.validate(&resource, &profiles)).to_string();
+                write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .unwrap();
+            }
+        });
+        base
+    }
+
+    fn case(
+        id: &str,
+        resource: Value,
+        profile: Option<&str>,
+        expected: Vec<ExpectedIssue>,
+    ) -> Case {
+        Case {
+            id: id.into(),
+            title: Title {
+                vi: "thử <1>".into(),
+                en: "test <1>".into(),
+            },
+            rule: "min".into(),
+            profile: profile.map(str::to_string),
+            resource,
+            expected,
+        }
+    }
+
+    #[test]
+    fn the_kit_posts_cases_and_reports_pass_fail_on_the_terminal_and_in_junit() {
+        let base = serve_validate(2);
+        let missing_gender = ExpectedIssue {
+            severity: "error".into(),
+            code: "required".into(),
+            expression: "Patient.gender".into(),
+            rule: "min".into(),
+        };
+        let patient = serde_json::json!({"resourceType": "Patient", "text": {"status": "generated",
+            "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}, "birthDate": "1990"});
+        let cases = [
+            // The VN profile, given as ?profile=, requires the gender (and more).
+            case(
+                "patient-001-x",
+                patient.clone(),
+                Some("https://fhir.vnfhir.org/StructureDefinition/vn-core-patient"),
+                vec![missing_gender.clone()],
+            ),
+            // Plain R4 does not: the expected issue is missing from the answer.
+            case("base-r4-001-y", patient, None, vec![missing_gender]),
+        ];
+        let results = validate_remote(&base, &cases);
+        let first = results[0].outcome.as_ref().unwrap_err();
+        assert!(
+            first.contains("unexpected:  error required Patient.name"),
+            "{first}"
+        );
+        assert!(!first.contains("missing:"), "{first}");
+        let second = results[1].outcome.as_ref().unwrap_err();
+        assert!(
+            second.contains("missing:    error required Patient.gender"),
+            "{second}"
+        );
+        let terminal = terminal_report(&cases, &results);
+        assert!(terminal.contains("FAIL  patient-001-x"));
+        assert!(terminal.ends_with("0 passed, 2 failed\n"), "{terminal}");
+        let junit = junit_report(&cases, &results);
+        assert!(
+            junit.contains("<testsuites name=\"vnfhir conformance\" tests=\"2\" failures=\"2\">")
+        );
+        assert!(junit.contains("<testsuite name=\"patient\" tests=\"1\" failures=\"1\""));
+        assert!(junit.contains("<testsuite name=\"base-r4\" tests=\"1\" failures=\"1\""));
+        assert!(junit.contains("test &lt;1&gt; (rule min)"), "{junit}");
+    }
+
+    #[test]
+    fn check_compares_errors_and_warnings_and_ignores_information() {
+        let expected = ExpectedIssue {
+            severity: "warning".into(),
+            code: "invariant".into(),
+            expression: "Patient".into(),
+            rule: "dom-6".into(),
+        };
+        let c = case("patient-002-z", Value::Null, None, vec![expected]);
+        let outcome = serde_json::json!({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "warning", "code": "invariant", "expression": ["Patient"]},
+            {"severity": "information", "code": "informational", "diagnostics": "All OK"}]});
+        assert!(check(&c, &observed_outcome(&outcome)).is_ok());
+        let wrong_rule = vec![Observed {
+            severity: "warning".into(),
+            code: "invariant".into(),
+            expression: "Patient".into(),
+            rule: Some("dom-5".into()),
+        }];
+        assert!(check(&c, &wrong_rule).is_err());
+        assert_eq!(c.suite(), "patient");
+    }
+}
