@@ -14,6 +14,7 @@
 //! - [`rest`]: the actix-web application and the CapabilityStatement.
 //! - [`bench`]: the HTTP load tool behind `vnfhir bench`.
 //! - [`bhyt`]: BHYT claim XML (QĐ 130/4750, QĐ 4210): tables, envelope, checker.
+//! - [`validation`]: the StructureDefinition-driven profile engine (R4 and VN Core profiles).
 
 pub mod bench;
 pub mod bhyt;
@@ -22,3 +23,4 @@ pub mod fhir;
 pub mod rest;
 pub mod search;
 pub mod store;
+pub mod validation;

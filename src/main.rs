@@ -1,4 +1,4 @@
-//! The `vnfhir` command line: `serve`, `migrate`, `bench`.
+//! The `vnfhir` command line: `serve`, `migrate`, `bench`, `bhyt`, `validate`, `conformance`.
 
 use std::process::ExitCode;
 
@@ -34,6 +34,11 @@ enum Command {
     /// BHYT claim XML: check and show GIAMDINHHS, check-in and table 12 files.
     #[command(subcommand)]
     Bhyt(vnfhir::bhyt::cli::BhytCommand),
+    /// Validate resources (files, folders, Bundles) against R4 and the VN Core profiles.
+    Validate(vnfhir::validation::cli::ValidateArgs),
+    /// The conformance kit: build the VN profiles, run the test cases against a server.
+    #[command(subcommand)]
+    Conformance(vnfhir::validation::conformance::ConformanceCommand),
 }
 
 #[derive(Args)]
@@ -105,20 +110,29 @@ fn migrate(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A command that reports its findings itself: `Ok(false)` (findings) exits non-zero quietly.
+fn checked(result: Result<bool, String>) -> Result<(), String> {
+    match result {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(String::new()),
+        Err(message) => Err(message),
+    }
+}
+
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Migrate { database } => migrate(&database.url),
         Command::Bench(command) => vnfhir::bench::run(&command),
-        Command::Bhyt(command) => match vnfhir::bhyt::cli::run(&command) {
-            Ok(true) => Ok(()),
-            Ok(false) => return ExitCode::FAILURE,
-            Err(message) => Err(message),
-        },
+        Command::Bhyt(command) => checked(vnfhir::bhyt::cli::run(&command)),
+        Command::Validate(args) => checked(vnfhir::validation::cli::run(&args)),
+        Command::Conformance(command) => checked(vnfhir::validation::conformance::run(&command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The command has printed its own report.
+        Err(message) if message.is_empty() => ExitCode::FAILURE,
         Err(message) => {
             eprintln!("vnfhir: {message}");
             ExitCode::FAILURE
