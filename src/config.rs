@@ -17,5 +17,10 @@ pub struct Config {
     pub pool_size: u32,
     pub workers: usize,
     pub default_count: i64,
+    /// Canonical base of the VN Core profiles and terminology.
+    pub canonical_base: String,
+    /// Hold every write to the VN Core profile of its type, not only to the profiles it
+    /// claims in `meta.profile`.
+    pub require_vn_profiles: bool,
     pub max_count: i64,
 }

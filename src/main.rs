@@ -79,6 +79,16 @@ struct ServeArgs {
     /// Page size when a client gives no `_count`.
     #[arg(long, env = "VNFHIR_DEFAULT_COUNT", default_value_t = 20)]
     default_count: i64,
+    /// Canonical base URL of the VN Core profiles, code systems and naming systems.
+    #[arg(
+        long,
+        env = "VNFHIR_CANONICAL_BASE",
+        default_value = "https://fhir.vnfhir.org"
+    )]
+    canonical_base: String,
+    /// Validate every write against the VN Core profile of its type (422 when it fails).
+    #[arg(long, env = "VNFHIR_REQUIRE_VN_PROFILES")]
+    require_vn_profiles: bool,
     /// Largest `_count` honoured; larger requests are cut to it.
     #[arg(long, env = "VNFHIR_MAX_COUNT", default_value_t = 1000)]
     max_count: i64,
@@ -98,6 +108,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
         default_count: args.default_count,
+        canonical_base: args.canonical_base,
+        require_vn_profiles: args.require_vn_profiles,
         max_count: args.max_count,
     };
     actix_web::rt::System::new().block_on(vnfhir::rest::serve(config))

@@ -25,7 +25,16 @@ fn metadata_lists_what_is_registered() {
             .collect();
         assert_eq!(
             types,
-            ["Patient", "Encounter", "Immunization", "MedicationRequest"]
+            [
+                "Patient",
+                "Encounter",
+                "Immunization",
+                "MedicationRequest",
+                "StructureDefinition",
+                "ValueSet",
+                "CodeSystem",
+                "NamingSystem"
+            ]
         );
         let interactions: Vec<&str> = statement["rest"][0]["resource"][0]["interaction"]
             .as_array()

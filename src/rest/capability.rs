@@ -5,11 +5,13 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::negotiation::negotiate;
+use super::validate::CONFORMANCE_TYPES;
 use super::AppState;
 use crate::fhir::datetime::{format_instant, now};
 use crate::search::params::Index;
 use crate::search::registry::registry;
 use crate::store::projection::PROJECTIONS;
+use crate::validation::Validator;
 
 /// What each stored type supports today.
 const TYPE_INTERACTIONS: &[&str] = &[
@@ -24,8 +26,8 @@ const TYPE_INTERACTIONS: &[&str] = &[
     "search-type",
 ];
 
-pub fn capability_statement(base: &str) -> Value {
-    let resources: Vec<Value> = PROJECTIONS
+pub fn capability_statement(base: &str, validator: &Validator) -> Value {
+    let mut resources: Vec<Value> = PROJECTIONS
         .iter()
         .map(|p| {
             let name = p.resource_type();
@@ -69,9 +71,22 @@ pub fn capability_statement(base: &str) -> Value {
                 "searchInclude": references(name),
                 "searchRevInclude": rev_includes,
                 "searchParam": search_params,
+                "supportedProfile": validator.vn_profile(name).into_iter().collect::<Vec<_>>(),
+                "operation": [{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
             })
         })
         .collect();
+    resources.extend(CONFORMANCE_TYPES.iter().map(|name| {
+        json!({
+            "type": name,
+            "profile": format!("http://hl7.org/fhir/StructureDefinition/{name}"),
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {"name": "url", "definition": format!("http://hl7.org/fhir/SearchParameter/{name}-url"), "type": "uri"},
+                {"name": "_id", "definition": "http://hl7.org/fhir/SearchParameter/Resource-id", "type": "token"},
+            ],
+        })
+    }));
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -101,6 +116,6 @@ pub async fn metadata(
     let render = negotiate(&req, &params)?;
     Ok(render.value(
         HttpResponse::Ok(),
-        &capability_statement(&state.base_url(&req)),
+        &capability_statement(&state.base_url(&req), &state.validator),
     ))
 }

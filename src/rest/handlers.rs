@@ -157,8 +157,10 @@ pub(crate) async fn resource_body(
 ) -> Result<Value, ApiError> {
     require_json_body(req)?;
     let body = read_body(req, payload, state.config.max_body_bytes).await?;
-    parse_resource(&state.schemas, &body, resource_type)
-        .map_err(|issues| ApiError::new(StatusCode::BAD_REQUEST, issues))
+    let resource = parse_resource(&state.schemas, &body, resource_type)
+        .map_err(|issues| ApiError::new(StatusCode::BAD_REQUEST, issues))?;
+    super::validate::check_profiles(state, &resource, resource_type)?;
+    Ok(resource)
 }
 
 /// `If-Match: W/"3"` (or `"3"`) → 3.

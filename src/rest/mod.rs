@@ -6,6 +6,7 @@ pub mod error;
 pub mod handlers;
 pub mod negotiation;
 pub mod search;
+pub mod validate;
 
 use std::net::SocketAddr;
 
@@ -16,10 +17,12 @@ use crate::config::Config;
 use crate::fhir::schema::SchemaSet;
 use crate::store::projection::PROJECTIONS;
 use crate::store::Store;
+use crate::validation::Validator;
 
 pub struct AppState {
     pub store: Store,
     pub schemas: SchemaSet,
+    pub validator: Validator,
     pub config: Config,
 }
 
@@ -41,6 +44,7 @@ impl AppState {
 
 pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
     use handlers::*;
+    let conformance_type = format!("/{{type:{}}}", validate::CONFORMANCE_TYPES.join("|"));
     cfg.service(
         web::scope(base_path)
             .service(
@@ -50,6 +54,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, base_path: &str) {
             )
             .route("/metadata", web::get().to(capability::metadata))
             .route("/_history", web::get().to(history_system))
+            .service(
+                web::resource(conformance_type.as_str())
+                    .route(web::get().to(validate::search_conformance))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource(format!("{conformance_type}/{{id}}"))
+                    .route(web::get().to(validate::read_conformance))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .route("/{type}/$validate", web::post().to(validate::validate_type))
+            .route(
+                "/{type}/{id}/$validate",
+                web::post().to(validate::validate_instance),
+            )
             .route(
                 "/$bhyt-xml-validate",
                 web::post().to(crate::bhyt::rest::validate),
@@ -94,12 +113,14 @@ pub fn start(config: Config) -> Result<(Server, Vec<SocketAddr>), String> {
     }
     let types: Vec<&'static str> = PROJECTIONS.iter().map(|p| p.resource_type()).collect();
     let schemas = SchemaSet::compile(&types)?;
+    let validator = Validator::load(&config.canonical_base)?;
     let bind = (config.bind.clone(), config.port);
     let workers = config.workers;
     let base_path = config.base_path.clone();
     let state = web::Data::new(AppState {
         store,
         schemas,
+        validator,
         config,
     });
     let server = HttpServer::new(move || {

@@ -69,6 +69,8 @@ pub fn config(database: Database) -> Config {
         pool_size: 8,
         workers: 2,
         default_count: 20,
+        canonical_base: "https://fhir.vnfhir.org".into(),
+        require_vn_profiles: false,
         max_count: 100,
     }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::super::error::ApiError;
 use super::super::handlers::{checked_id, resource_type, version_tag, Params};
 use super::super::search::conditional_params;
+use super::super::validate::check_profiles;
 use super::super::AppState;
 use crate::fhir::outcome::Issue;
 use crate::fhir::{check_resource, is_valid_id};
@@ -200,9 +201,10 @@ pub fn parse(
                     format!("{verb} needs a resource"),
                 )
             })?;
-            check_resource(&state.schemas, &resource, resource_type).map_err(|issues| {
-                ApiError::new(StatusCode::BAD_REQUEST, relative(issues, resource_type))
-            })?;
+            check_resource(&state.schemas, &resource, resource_type)
+                .map_err(|issues| ApiError::new(StatusCode::BAD_REQUEST, issues))
+                .and_then(|()| check_profiles(state, &resource, resource_type))
+                .map_err(|e| ApiError::new(e.status, relative(e.issues, resource_type)))?;
             if let (Target::Instance(id), Verb::Put) = (&parsed.target, verb) {
                 if resource["id"].as_str() != Some(id) {
                     return Err(invalid(

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::super::error::ApiError;
 use super::super::handlers::{Call, Params};
 use super::super::search::{conditional_request, failure, parse, searchset, several};
+use super::super::validate::check_profiles;
 use super::super::AppState;
 use super::entry::{Entry, PatchDocument, Target, Verb};
 use crate::fhir::outcome::Issue;
@@ -379,6 +380,7 @@ fn patched(
     // The server sets meta.versionId and meta.lastUpdated again on write.
     check_resource(&cx.state.schemas, &resource, resource_type)
         .map_err(|issues| at(entry)(unprocessable(issues)))?;
+    check_profiles(cx.state, &resource, resource_type).map_err(at(entry))?;
     Ok(resource)
 }
 
