@@ -69,7 +69,7 @@ pub(crate) fn resource_type(name: &str) -> Result<&'static str, ApiError> {
 }
 
 /// The request, the stored type and the checked id of `/{type}/{id}…` routes.
-fn instance(
+pub(crate) fn instance(
     req: &HttpRequest,
     state: &AppState,
     type_name: &str,

@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::handlers::{
-    checked_id, etag, if_match, prefer_return, read_body, resource_type, written_response, Call,
-    Return,
+    etag, if_match, instance, prefer_return, read_body, written_response, Call, Return,
 };
 use super::negotiation::require_json_body;
 use super::search::strict;
@@ -308,9 +307,7 @@ pub async fn patch(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (type_name, id) = path.into_inner();
-    let call = Call::new(&req, &state)?;
-    let resource_type = resource_type(&type_name)?;
-    checked_id(&id)?;
+    let (call, resource_type) = instance(&req, &state, &type_name, &id)?;
     let expected = if_match(&req)?;
     let content_type = req
         .headers()
