@@ -354,7 +354,7 @@ pub async fn conditional_update(
         .and_then(Value::as_str)
         .map(str::to_string);
     let id = match found.as_slice() {
-        [] => body_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        [] => body_id.unwrap_or_else(crate::store::new_id),
         [one] => match body_id {
             Some(body_id) if body_id != one.id => {
                 return Err(ApiError::one(

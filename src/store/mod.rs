@@ -163,6 +163,13 @@ pub struct HistoryPage {
 /// Writes that lost the race for a version number without `If-Match` are retried.
 const WRITE_ATTEMPTS: usize = 8;
 
+/// A new server-assigned resource id. UUIDv7 ids grow with time, so the id indexes are
+/// appended to rather than written at random pages: a large ingest stays flat once the
+/// indexes outgrow memory.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 pub struct Store {
     pool: Pool,
     /// SQLite has one writer at a time; queueing writers here avoids busy errors.
@@ -284,7 +291,7 @@ impl Store {
         resource_type: &str,
         resource: Value,
     ) -> Result<Version, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = new_id();
         self.write(resource_type, id, None, Some(resource), Method::Post)
             .map(|w| w.version)
     }
@@ -328,7 +335,7 @@ impl Store {
         resource: Value,
         existing: &Sql,
     ) -> Result<Result<Version, Vec<Found>>, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = new_id();
         match self.write_checked(
             resource_type,
             id,
@@ -716,5 +723,15 @@ impl From<StoreError> for Precondition {
 impl From<DieselError> for Precondition {
     fn from(error: DieselError) -> Precondition {
         Precondition::Apply(error.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn new_ids_sort_in_creation_order() {
+        let ids: Vec<String> = (0..1000).map(|_| super::new_id()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(crate::fhir::is_valid_id(&ids[0]));
     }
 }

@@ -19,7 +19,7 @@ use crate::fhir::reference::{is_placeholder, references_mut};
 use crate::fhir::{check_resource, is_valid_id};
 use crate::search::{self as engine};
 use crate::store::projection;
-use crate::store::{ApplyError, Change, Found, Method, StoreError, Tx, Version};
+use crate::store::{new_id, ApplyError, Change, Found, Method, StoreError, Tx, Version};
 
 /// Why a transaction stopped; `index` names the entry at fault.
 #[derive(Debug)]
@@ -201,7 +201,7 @@ pub fn run(cx: &Context, tx: &mut Tx, mut entries: Vec<Entry>) -> Result<Vec<Out
                         continue;
                     }
                 }
-                (uuid::Uuid::new_v4().to_string(), Method::Post)
+                (new_id(), Method::Post)
             }
             (Verb::Put, Target::Instance(id)) => (id.clone(), Method::Put),
             (Verb::Put, Target::Search(params)) => {
@@ -213,7 +213,7 @@ pub fn run(cx: &Context, tx: &mut Tx, mut entries: Vec<Entry>) -> Result<Vec<Out
                 let mut found = matching(cx, tx, entry.resource_type, params).map_err(at(entry))?;
                 let id = match (found.len(), body_id) {
                     (0, Some(id)) if is_valid_id(&id) => id,
-                    (0, _) => uuid::Uuid::new_v4().to_string(),
+                    (0, _) => new_id(),
                     (1, Some(id)) if id != found[0].id => {
                         return Err(at(entry)(ApiError::bad_request(
                             format!(
