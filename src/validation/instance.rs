@@ -263,21 +263,33 @@ impl<'a> Walk<'a> {
             let slot = self.slots[i];
             self.slots[i].count = self.property(s, &slot);
         }
-        for &child in &element.children {
-            let c = &s.elements[child];
-            let count = self.slots[first..]
+        // The cardinality of each child present (a choice may fill it from several slots)…
+        for i in first..self.slots.len() {
+            let child = self.slots[i].child;
+            if self.slots[first..i].iter().any(|slot| slot.child == child) {
+                continue;
+            }
+            let count = self.slots[i..]
                 .iter()
                 .filter(|slot| slot.child == child)
                 .map(|slot| slot.count)
                 .sum();
+            let c = &s.elements[child];
             self.path.push(Segment::Name(&c.name));
             self.cardinality(c, count, None);
-            // A sliced element that is absent still owes its required slices.
-            if count == 0 {
-                for &slice in &c.slices {
-                    let slice = &s.elements[slice];
-                    self.cardinality(slice, 0, slice.slice_name.as_deref());
-                }
+            self.path.pop();
+        }
+        // …then the required children that are absent, with their required slices.
+        for &child in &element.required {
+            if self.slots[first..].iter().any(|slot| slot.child == child) {
+                continue;
+            }
+            let c = &s.elements[child];
+            self.path.push(Segment::Name(&c.name));
+            self.cardinality(c, 0, None);
+            for &slice in &c.slices {
+                let slice = &s.elements[slice];
+                self.cardinality(slice, 0, slice.slice_name.as_deref());
             }
             self.path.pop();
         }
@@ -890,9 +902,10 @@ impl<'a> Walk<'a> {
         own: &'a [std::sync::Arc<Constraint>],
         of_type: &'a [std::sync::Arc<Constraint>],
     ) {
-        let extra = of_type
-            .iter()
-            .filter(|c| !own.iter().any(|o| o.key == c.key));
+        let extra = of_type.iter().filter(|c| {
+            !own.iter()
+                .any(|o| std::sync::Arc::ptr_eq(o, c) || o.key == c.key)
+        });
         for constraint in own.iter().chain(extra) {
             let holds = match &constraint.check {
                 Check::Ele1 => Ok(ele_1(&node)),

@@ -147,6 +147,8 @@ pub struct Element {
     pub array: bool,
     pub types: Vec<ElementType>,
     pub children: Vec<usize>,
+    /// The children that must be present: a minimum above zero, or a required slice.
+    pub required: Vec<usize>,
     pub properties: FastMap<String, Property>,
     pub slicing: Option<Slicing>,
     pub slices: Vec<usize>,
@@ -328,6 +330,16 @@ impl Structure {
         };
         for i in 0..structure.elements.len() {
             structure.elements[i].properties = structure.properties(i);
+            let elements = &structure.elements;
+            let required = elements[i]
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    elements[c].min > 0 || elements[c].slices.iter().any(|&s| elements[s].min > 0)
+                })
+                .collect();
+            structure.elements[i].required = required;
         }
         Ok(structure)
     }
@@ -481,6 +493,7 @@ impl Element {
             array: base_max != "1" && base_max != "0",
             types,
             children: Vec::new(),
+            required: Vec::new(),
             properties: FastMap::default(),
             slicing,
             slices: Vec::new(),
