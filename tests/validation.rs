@@ -277,3 +277,48 @@ fn the_canonical_base_is_configurable() {
         .any(|i| i.code == "not-found"));
     assert!(Validator::load("not a base").is_err());
 }
+
+/// CPU time of this thread, from the scheduler (nanoseconds): unlike wall time it does not
+/// grow when other processes share the cores.
+fn thread_cpu_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    stat.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// `cargo test --release --test validation -- --ignored --nocapture cpu_throughput`: resources
+/// validated per CPU-second on one thread (the criterion bench gives wall time).
+#[test]
+#[ignore = "a measurement, run in release"]
+fn cpu_throughput() {
+    let v = validator();
+    let cases = load_cases(format!("{ROOT}/conformance/cases").as_ref()).unwrap();
+    let resource = |id: &str| &cases.iter().find(|c| c.id == id).unwrap().resource;
+    let patient = resource("patient-001-valid-full");
+    let visit = [
+        patient,
+        resource("encounter-001-valid-outpatient"),
+        resource("medication-request-001-valid-outpatient"),
+        resource("medication-request-002-valid-inpatient-daily-order"),
+        resource("immunization-001-valid-influenza"),
+    ];
+    for (name, resources, rounds) in [
+        ("VN Core Patient", &visit[..1], 50_000),
+        ("visit resources", &visit[..], 10_000),
+    ] {
+        let started = thread_cpu_ns();
+        let mut issues = 0;
+        for _ in 0..rounds {
+            for r in resources {
+                issues += v.validate(std::hint::black_box(r), &[]).len();
+            }
+        }
+        let seconds = (thread_cpu_ns() - started) as f64 / 1e9;
+        let count = (rounds * resources.len()) as f64;
+        assert_eq!(issues, 0);
+        println!(
+            "{name}: {:.1} µs CPU each, {:.0}/s on one core",
+            seconds / count * 1e6,
+            count / seconds
+        );
+    }
+}

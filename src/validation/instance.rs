@@ -31,13 +31,16 @@ struct Item<'a> {
     shadow: Option<&'a Value>,
 }
 
-/// The JSON properties of one object that fill one child (one type of a choice).
+/// The JSON properties of one object that fill one child (one type of a choice), and how
+/// many occurrences they hold.
+#[derive(Clone, Copy)]
 struct Slot<'a> {
     child: usize,
     type_index: Option<usize>,
     key: &'a str,
     value: Option<&'a Value>,
     shadow: Option<&'a Value>,
+    count: usize,
 }
 
 struct Walk<'a> {
@@ -45,6 +48,7 @@ struct Walk<'a> {
     resource: &'a Value,
     root: &'a Value,
     path: Vec<Segment<'a>>,
+    slots: Vec<Slot<'a>>,
     findings: Vec<Finding>,
 }
 
@@ -54,6 +58,7 @@ pub(super) fn validate(validator: &Validator, structure: usize, resource: &Value
         resource,
         root: resource,
         path: Vec::new(),
+        slots: Vec::new(),
         findings: Vec::new(),
     };
     walk.resource(&validator.structures[structure], resource);
@@ -221,7 +226,8 @@ impl<'a> Walk<'a> {
         resource: bool,
     ) {
         let element = &s.elements[at];
-        let mut slots: Vec<Slot<'a>> = Vec::new();
+        // This object's slots sit at the end of a buffer shared by the whole walk.
+        let first = self.slots.len();
         for (key, value) in object {
             if resource && key == "resourceType" {
                 continue;
@@ -230,47 +236,64 @@ impl<'a> Walk<'a> {
                 self.unknown_property(s, element, key);
                 continue;
             };
-            let slot = match slots.iter().position(|slot| {
+            let same = |slot: &Slot| {
                 slot.child == property.child && slot.type_index == property.type_index
-            }) {
-                Some(i) => &mut slots[i],
+            };
+            let i = match self.slots[first..].iter().position(same) {
+                Some(i) => first + i,
                 None => {
-                    slots.push(Slot {
+                    self.slots.push(Slot {
                         child: property.child,
                         type_index: property.type_index,
                         key: key.strip_prefix('_').unwrap_or(key),
                         value: None,
                         shadow: None,
+                        count: 0,
                     });
-                    slots.last_mut().expect("just pushed")
+                    self.slots.len() - 1
                 }
             };
             if property.shadow {
-                slot.shadow = Some(value);
+                self.slots[i].shadow = Some(value);
             } else {
-                slot.value = Some(value);
+                self.slots[i].value = Some(value);
             }
         }
-        let mut counts = vec![0usize; element.children.len()];
-        for slot in &slots {
-            let n = self.property(s, slot);
-            if let Some(i) = element.children.iter().position(|&c| c == slot.child) {
-                counts[i] += n;
-            }
+        for i in first..self.slots.len() {
+            let slot = self.slots[i];
+            self.slots[i].count = self.property(s, &slot);
         }
-        for (i, &child) in element.children.iter().enumerate() {
+        // The cardinality of each child present (a choice may fill it from several slots)…
+        for i in first..self.slots.len() {
+            let child = self.slots[i].child;
+            if self.slots[first..i].iter().any(|slot| slot.child == child) {
+                continue;
+            }
+            let count = self.slots[i..]
+                .iter()
+                .filter(|slot| slot.child == child)
+                .map(|slot| slot.count)
+                .sum();
             let c = &s.elements[child];
             self.path.push(Segment::Name(&c.name));
-            self.cardinality(c, counts[i], None);
-            // A sliced element that is absent still owes its required slices.
-            if counts[i] == 0 {
-                for &slice in &c.slices {
-                    let slice = &s.elements[slice];
-                    self.cardinality(slice, 0, slice.slice_name.as_deref());
-                }
+            self.cardinality(c, count, None);
+            self.path.pop();
+        }
+        // …then the required children that are absent, with their required slices.
+        for &child in &element.required {
+            if self.slots[first..].iter().any(|slot| slot.child == child) {
+                continue;
+            }
+            let c = &s.elements[child];
+            self.path.push(Segment::Name(&c.name));
+            self.cardinality(c, 0, None);
+            for &slice in &c.slices {
+                let slice = &s.elements[slice];
+                self.cardinality(slice, 0, slice.slice_name.as_deref());
             }
             self.path.pop();
         }
+        self.slots.truncate(first);
     }
 
     fn cardinality(&mut self, element: &Element, count: usize, slice: Option<&str>) {
@@ -392,6 +415,9 @@ impl<'a> Walk<'a> {
     /// Splits a property into occurrences, checking the JSON shape (array or single value).
     fn items(&mut self, element: &Element, slot: &Slot<'a>) -> Vec<Item<'a>> {
         let shape_error = |walk: &mut Self, found: &Value| {
+            if found.is_array() == element.array {
+                return;
+            }
             let at = walk.expression();
             let (vi, en) = if element.array {
                 (
@@ -404,9 +430,7 @@ impl<'a> Walk<'a> {
                     format!("{at} takes a single value, not a JSON array"),
                 )
             };
-            if found.is_array() != element.array {
-                walk.error("structure", "array", vi, en);
-            }
+            walk.error("structure", "array", vi, en);
         };
         for found in [slot.value, slot.shadow].into_iter().flatten() {
             shape_error(self, found);
@@ -878,12 +902,14 @@ impl<'a> Walk<'a> {
         own: &'a [std::sync::Arc<Constraint>],
         of_type: &'a [std::sync::Arc<Constraint>],
     ) {
-        let extra = of_type
-            .iter()
-            .filter(|c| !own.iter().any(|o| o.key == c.key));
+        let extra = of_type.iter().filter(|c| {
+            !own.iter()
+                .any(|o| std::sync::Arc::ptr_eq(o, c) || o.key == c.key)
+        });
         for constraint in own.iter().chain(extra) {
             let holds = match &constraint.check {
                 Check::Ele1 => Ok(ele_1(&node)),
+                Check::Ext1 => Ok(ext_1(&node)),
                 Check::Path(expression) => {
                     let env = Env {
                         resource: self.resource,
@@ -934,6 +960,19 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// ext-1 without the interpreter: sub-extensions or a `value[x]`, not both.
+fn ext_1(node: &Node<'_>) -> bool {
+    let Some(Value::Object(object)) = node.value else {
+        // Only a primitive's own extensions can be there.
+        return node.shadow.is_some_and(|s| s.get("extension").is_some());
+    };
+    let has_value = object.keys().any(|k| {
+        k.strip_prefix("value")
+            .is_some_and(|suffix| fhirpath::choice_type(suffix).is_some())
+    });
+    object.contains_key("extension") != has_value
+}
+
 /// ele-1 without the interpreter: a value, or a child other than `id`.
 fn ele_1(node: &Node<'_>) -> bool {
     let has_children = |v: Option<&Value>| {
@@ -944,5 +983,65 @@ fn ele_1(node: &Node<'_>) -> bool {
         Some(Value::Object(_)) => has_children(node.value),
         Some(_) => true,
         None => has_children(node.shadow),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::validation::fhirpath::{Env, Expression};
+    use crate::validation::terminology::Terminology;
+
+    /// The native checks answer as the R4 expressions they stand for.
+    #[test]
+    fn native_ele_1_and_ext_1_agree_with_their_expressions() {
+        let ele = Expression::compile("hasValue() or (children().count() > id.count())").unwrap();
+        let ext = Expression::compile("extension.exists() != value.exists()").unwrap();
+        let terminology = Terminology::default();
+        let samples = [
+            json!({"url": "a", "valueString": "x"}),
+            json!({"url": "a"}),
+            json!({"id": "1"}),
+            json!({"url": "a", "extension": [{"url": "b", "valueCode": "c"}]}),
+            json!({"url": "a", "extension": [{"url": "b", "valueCode": "c"}], "valueBoolean": true}),
+            json!({"url": "a", "valueSet": "not a choice"}),
+            json!("text"),
+        ];
+        for sample in &samples {
+            let env = Env {
+                resource: sample,
+                root: sample,
+                terminology: &terminology,
+            };
+            let node = Node {
+                value: Some(sample),
+                shadow: None,
+                type_name: None,
+            };
+            assert_eq!(
+                ele_1(&node),
+                ele.holds(node, &env).unwrap(),
+                "ele-1 on {sample}"
+            );
+            assert_eq!(
+                ext_1(&node),
+                ext.holds(node, &env).unwrap(),
+                "ext-1 on {sample}"
+            );
+        }
+        let extension_only = json!({"extension": [{"url": "x", "valueCode": "y"}]});
+        let node = Node {
+            value: None,
+            shadow: Some(&extension_only),
+            type_name: None,
+        };
+        let env = Env {
+            resource: &extension_only,
+            root: &extension_only,
+            terminology: &terminology,
+        };
+        assert_eq!(ele_1(&node), ele.holds(node, &env).unwrap());
     }
 }

@@ -32,7 +32,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::fhir::outcome::Issue;
-use structure::{ConstraintCache, Discriminator, Expected, Kind, SliceMatcher, Structure};
+use structure::{ConstraintCache, Discriminator, Expected, FastMap, Kind, SliceMatcher, Structure};
 use terminology::Terminology;
 
 const FHIR_BASE: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -67,9 +67,9 @@ struct Primitive {
 pub struct Validator {
     canonical_base: String,
     structures: Vec<Structure>,
-    by_url: HashMap<String, usize>,
+    by_url: FastMap<String, usize>,
     terminology: Terminology,
-    primitives: HashMap<String, Primitive>,
+    primitives: FastMap<String, Primitive>,
     conformance: Vec<Value>,
     by_id: HashMap<(String, String), usize>,
     by_canonical: HashMap<(String, String), Vec<usize>>,
@@ -113,9 +113,9 @@ impl Validator {
         let mut validator = Validator {
             canonical_base: definitions::AUTHORED_BASE.to_string(),
             structures: Vec::new(),
-            by_url: HashMap::new(),
+            by_url: FastMap::default(),
             terminology: Terminology::load(resources.iter()),
-            primitives: HashMap::new(),
+            primitives: FastMap::default(),
             conformance: Vec::new(),
             by_id: HashMap::new(),
             by_canonical: HashMap::new(),

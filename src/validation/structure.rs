@@ -3,6 +3,7 @@
 //! JSON property name to the element it fills.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -12,8 +13,35 @@ use super::fhirpath::{self, Expression};
 const FHIR_TYPE_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 const TRANSLATION_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/translation";
-/// ele-1, on every element: checked natively (see [`Check::Ele1`]).
+/// ele-1, on every element, and ext-1, on every extension: checked natively.
 const ELE_1: &str = "hasValue() or (children().count() > id.count())";
+const EXT_1: &str = "extension.exists() != value.exists()";
+
+/// FNV-1a: the maps looked up per JSON property have short string keys, where SipHash's
+/// setup costs more than the lookup.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+pub type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<Fnv>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -45,6 +73,8 @@ pub enum Check {
     /// `hasValue() or (children().count() > id.count())`, the same test without the
     /// interpreter: it runs on every element.
     Ele1,
+    /// `extension.exists() != value.exists()`, natively too.
+    Ext1,
     Path(Expression),
     /// Parsed but uses something the engine does not evaluate (reported once at load).
     Unsupported(String),
@@ -117,7 +147,9 @@ pub struct Element {
     pub array: bool,
     pub types: Vec<ElementType>,
     pub children: Vec<usize>,
-    pub properties: HashMap<String, Property>,
+    /// The children that must be present: a minimum above zero, or a required slice.
+    pub required: Vec<usize>,
+    pub properties: FastMap<String, Property>,
     pub slicing: Option<Slicing>,
     pub slices: Vec<usize>,
     pub matchers: Vec<SliceMatcher>,
@@ -202,6 +234,8 @@ impl ConstraintCache {
         }
         let check = if expression == ELE_1 {
             Check::Ele1
+        } else if expression == EXT_1 {
+            Check::Ext1
         } else {
             match Expression::compile(expression) {
                 Ok(compiled) => Check::Path(compiled),
@@ -296,14 +330,24 @@ impl Structure {
         };
         for i in 0..structure.elements.len() {
             structure.elements[i].properties = structure.properties(i);
+            let elements = &structure.elements;
+            let required = elements[i]
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    elements[c].min > 0 || elements[c].slices.iter().any(|&s| elements[s].min > 0)
+                })
+                .collect();
+            structure.elements[i].required = required;
         }
         Ok(structure)
     }
 
     /// JSON property name → child, for the children of element `i`.
-    fn properties(&self, i: usize) -> HashMap<String, Property> {
+    fn properties(&self, i: usize) -> FastMap<String, Property> {
         let element = &self.elements[i];
-        let mut properties = HashMap::new();
+        let mut properties = FastMap::default();
         for &child in &element.children {
             let c = &self.elements[child];
             if c.choice {
@@ -449,7 +493,8 @@ impl Element {
             array: base_max != "1" && base_max != "0",
             types,
             children: Vec::new(),
-            properties: HashMap::new(),
+            required: Vec::new(),
+            properties: FastMap::default(),
             slicing,
             slices: Vec::new(),
             matchers: Vec::new(),

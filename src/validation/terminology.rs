@@ -11,16 +11,17 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::fhirpath;
+use super::structure::{FastMap, FastSet};
 
 struct CodeSystem {
     complete: bool,
     /// code → its parent codes (from the nesting of `concept`).
-    parents: HashMap<String, Vec<String>>,
+    parents: FastMap<String, Vec<String>>,
 }
 
 impl CodeSystem {
     fn from_json(resource: &Value) -> CodeSystem {
-        fn collect(concepts: &Value, parent: Option<&str>, out: &mut HashMap<String, Vec<String>>) {
+        fn collect(concepts: &Value, parent: Option<&str>, out: &mut FastMap<String, Vec<String>>) {
             for concept in concepts.as_array().into_iter().flatten() {
                 let Some(code) = concept["code"].as_str() else {
                     continue;
@@ -30,7 +31,7 @@ impl CodeSystem {
                 collect(&concept["concept"], Some(code), out);
             }
         }
-        let mut parents = HashMap::new();
+        let mut parents = FastMap::default();
         collect(&resource["concept"], None, &mut parents);
         CodeSystem {
             complete: resource["content"] == "complete",
@@ -59,7 +60,7 @@ impl CodeSystem {
 /// The codes a value set takes from one system.
 #[derive(Debug, Clone)]
 enum Members {
-    Codes(HashSet<String>),
+    Codes(FastSet<String>),
     /// Codes we cannot enumerate here.
     Unchecked,
 }
@@ -67,7 +68,7 @@ enum Members {
 #[derive(Debug, Default)]
 struct ValueSet {
     title: String,
-    systems: HashMap<String, Members>,
+    systems: FastMap<String, Members>,
 }
 
 impl ValueSet {
@@ -85,8 +86,8 @@ impl ValueSet {
 
 #[derive(Default)]
 pub struct Terminology {
-    code_systems: HashMap<String, CodeSystem>,
-    value_sets: HashMap<String, ValueSet>,
+    code_systems: FastMap<String, CodeSystem>,
+    value_sets: FastMap<String, ValueSet>,
 }
 
 impl Terminology {
@@ -129,7 +130,7 @@ impl Terminology {
                 .or(definition["name"].as_str())
                 .unwrap_or(url)
                 .to_string(),
-            systems: HashMap::new(),
+            systems: FastMap::default(),
         };
         stack.push(url.to_string());
         for include in definition["compose"]["include"]
@@ -187,7 +188,7 @@ impl Terminology {
         let Some(code_system) = self.code_systems.get(system).filter(|cs| cs.complete) else {
             return Members::Unchecked;
         };
-        let mut codes: HashSet<String> = code_system.parents.keys().cloned().collect();
+        let mut codes: FastSet<String> = code_system.parents.keys().cloned().collect();
         for filter in include["filter"].as_array().into_iter().flatten() {
             let value = filter["value"].as_str().unwrap_or_default();
             let keep: Box<dyn Fn(&str) -> bool> =
