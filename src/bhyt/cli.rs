@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::envelope::{Document, EnvelopeReader};
-use super::rules::catalogue::{self, Catalogues};
+use super::rules::catalogue::Catalogues;
 use super::rules::{self, Report};
 use super::spec::{spec, Standard};
 use super::xml::Table;
@@ -110,10 +110,7 @@ fn check(args: &CheckArgs, out: &mut impl Write, clean: &mut bool) -> Result<(),
         catalogues.add_csv(path, &text)?;
     }
     let checked = catalogues.checked();
-    let unchecked: Vec<_> = catalogue::NEEDS_CATALOGUE
-        .iter()
-        .filter(|(id, _)| !checked.contains(id))
-        .collect();
+    let unchecked = catalogues.unchecked();
     let mut files = Vec::new();
     for path in &args.files {
         let report = check_file(path, args.standard, &catalogues);

@@ -318,7 +318,6 @@ const SPECIFIC: &[(&str, &str, &str, &str)] = &[
     ("R-GEN-013", "XML1", "CHAN_DOAN_RV", "R-XML1-025"),
     ("R-GEN-013", "XML1", "MA_HSBA", "R-XML1-046"),
     ("R-GEN-013", "XML1", "MA_KHOA", "R-XML1-038"),
-    ("R-GEN-013", "XML2", "MA_BAC_SI", "R-XML2-016"),
     ("R-GEN-013", "XML2", "NGAY_YL", "R-XML2-017"),
     ("R-GEN-013", "XML2", "MA_THUOC", "R-XML2-001"),
     ("R-GEN-013", "XML2", "TEN_THUOC", "R-XML2-001"),
@@ -812,10 +811,14 @@ fn check_ok(check: Check, v: &str) -> bool {
                 || (b.len() == 9 && upper(0..2) && digits(&v[2..], 7))
         }
         Bhxh => digits(v, 10) && v != "0000000000",
-        Facility => b.len() == 5 && digits(&v[..2], 2) && b.iter().all(u8::is_ascii_alphanumeric),
+        // ASCII first: slicing a value with multi-byte characters could split one.
+        Facility => b.len() == 5 && b.iter().all(u8::is_ascii_alphanumeric) && digits(&v[..2], 2),
         Registration => check_ok(Facility, v),
         Bed => {
-            b.len() == 4 && codes::list("MA_GIUONG_PREFIX").contains(&v[..1]) && digits(&v[1..], 3)
+            b.len() == 4
+                && v.is_ascii()
+                && codes::list("MA_GIUONG_PREFIX").contains(&v[..1])
+                && digits(&v[1..], 3)
         }
         SupplyPackage => v
             .strip_prefix('G')

@@ -15,6 +15,9 @@ pub mod record;
 
 use std::collections::HashSet;
 use std::io::BufRead;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 
 use super::envelope::{Document, EnvelopeReader, Header, Hoso};
 use super::spec::{spec, Standard};
@@ -102,6 +105,34 @@ impl Sink<'_> {
             en,
         });
     }
+}
+
+/// A money or quantity value of a file.
+pub fn decimal(value: &str) -> Option<Decimal> {
+    Decimal::from_str(value).ok()
+}
+
+/// The sum of amounts read from a file: `None` when one is `None` or, for a hostile file,
+/// when the sum overflows (`Decimal`'s operators panic).
+pub fn total(values: impl IntoIterator<Item = Option<Decimal>>) -> Option<Decimal> {
+    values
+        .into_iter()
+        .try_fold(Decimal::ZERO, |sum, v| sum.checked_add(v?))
+}
+
+/// The product of `factors` divided by `divisor`, rounded to 2 decimals as the line formulas
+/// are; `None` on overflow.
+pub fn rounded(factors: &[Decimal], divisor: u32) -> Option<Decimal> {
+    factors
+        .iter()
+        .try_fold(Decimal::ONE, |p, f| p.checked_mul(*f))
+        .map(|p| (p / Decimal::from(divisor)).round_dp(2))
+}
+
+/// Whether two amounts differ by more than the 0.01 the rules tolerate.
+pub fn differ(a: Decimal, b: Decimal) -> bool {
+    a.checked_sub(b)
+        .is_none_or(|d| d.abs() > Decimal::new(1, 2))
 }
 
 /// A row and where it is, for rules that report on it.

@@ -2,12 +2,10 @@
 //! requirements. Values that are empty or malformed are left to the field rules, so each
 //! defect is reported once.
 
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
 
 use super::field::is_date;
-use super::{rows, At, Level, Sink};
+use super::{decimal, differ, rounded, rows, total, At, Level, Sink};
 use crate::bhyt::spec::Standard;
 use crate::bhyt::xml::{Row, Table};
 
@@ -20,13 +18,7 @@ pub fn check_table(table: &Table, xml1: Option<Row>, sink: &mut Sink) {
             (Standard::Qd130, "XML1") => xml1_rules(&c, sink),
             (Standard::Qd130, "XML2") => xml2(&c, sink),
             (Standard::Qd130, "XML3") => xml3(&c, sink),
-            (Standard::Qd130, "XML4") if c.has("GIA_TRI") => c.require(
-                sink,
-                "R-XML4-004",
-                Level::Error,
-                "NGAY_KQ",
-                ("có GIA_TRI", "GIA_TRI is present"),
-            ),
+            (Standard::Qd130, "XML4") => xml4(&c, sink),
             (Standard::Qd130, "XML5") => c.in_stay(sink, "R-XML5-003", "THOI_DIEM_DBLS"),
             (Standard::Qd130, "XML6") => xml6(&c, sink),
             (Standard::Qd130, "XML7") => xml7(&c, sink),
@@ -56,18 +48,6 @@ pub fn check_table(table: &Table, xml1: Option<Row>, sink: &mut Sink) {
 struct Ctx<'a> {
     at: At<'a>,
     xml1: Option<Row<'a>>,
-}
-
-fn money(value: &str) -> Option<Decimal> {
-    Decimal::from_str(value).ok()
-}
-
-fn round2(value: Decimal) -> Decimal {
-    value.round_dp(2)
-}
-
-fn hundred() -> Decimal {
-    Decimal::ONE_HUNDRED
 }
 
 /// Days since 1970-01-01 of a `yyyymmdd…` value (civil calendar).
@@ -125,7 +105,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn dec(&self, field: &str) -> Option<Decimal> {
-        money(self.get(field))
+        decimal(self.get(field))
     }
 
     fn report(
@@ -192,18 +172,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `field` equals the `expected` result of formula `how`; `None` (an overflowing
+    /// formula) decides nothing.
     fn equals(
         &self,
         sink: &mut Sink,
         rule: &'static str,
         field: &str,
-        expected: Decimal,
+        expected: Option<Decimal>,
         how: &str,
     ) {
-        let Some(actual) = self.dec(field) else {
+        let (Some(actual), Some(expected)) = (self.dec(field), expected) else {
             return;
         };
-        if (actual - expected).abs() > Decimal::new(1, 2) {
+        if differ(actual, expected) {
             self.report(
                 sink,
                 rule,
@@ -392,13 +374,14 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
         }
         c.require(sink, "R-XML1-043", Level::Warning, "MA_LY_DO_VNT", why);
     }
-    let period = (c.get("NAM_QT"), c.get("THANG_QT"));
-    if let (Ok(year), Ok(month), Some(ra)) = (
-        period.0.parse::<u32>(),
-        period.1.parse::<u32>(),
-        ra.get(..6),
-    ) {
-        if ra.parse::<u32>().is_ok_and(|ra| year * 100 + month < ra) {
+    let number = |text: Option<&str>| text.and_then(|t| t.parse::<u32>().ok());
+    let period = (
+        number(Some(c.get("NAM_QT"))),
+        number(Some(c.get("THANG_QT"))),
+    );
+    let discharged = (number(ra.get(..4)), number(ra.get(4..6)));
+    if let ((Some(year), Some(month)), (Some(..), Some(..))) = (period, discharged) {
+        if period < discharged {
             c.report(
                 sink,
                 "R-XML1-044",
@@ -435,9 +418,9 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
         );
     }
     let revisit = c.get("NGAY_TAI_KHAM");
-    if ra.len() >= 8
-        && !revisit.is_empty()
-        && revisit.split(';').any(|d| d.len() != 8 || *d <= ra[..8])
+    let ra_day = ra.get(..8);
+    if !revisit.is_empty()
+        && ra_day.is_some_and(|ra| revisit.split(';').any(|d| d.len() != 8 || d <= ra))
     {
         c.report(
             sink,
@@ -472,7 +455,7 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
             sink,
             "R-XML1-052",
             "T_BHTT",
-            bh - bncct,
+            bh.checked_sub(bncct),
             "T_TONGCHI_BH - T_BNCCT",
         );
     }
@@ -595,19 +578,18 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
         "T_NGUONKHAC_VTTN",
         "T_NGUONKHAC_CL",
     ];
-    if let Some(sum) = parts
-        .iter()
-        .map(|p| c.dec(p).or(c.get(p).is_empty().then_some(Decimal::ZERO)))
-        .sum::<Option<Decimal>>()
-    {
-        c.equals(
-            sink,
-            rule_sources,
-            "T_NGUONKHAC",
-            sum,
-            "T_NGUONKHAC_NSNN + _VTNN + _VTTN + _CL",
-        );
-    }
+    let sum = total(
+        parts
+            .iter()
+            .map(|p| c.dec(p).or(c.get(p).is_empty().then_some(Decimal::ZERO))),
+    );
+    c.equals(
+        sink,
+        rule_sources,
+        "T_NGUONKHAC",
+        sum,
+        "T_NGUONKHAC_NSNN + _VTNN + _VTTN + _CL",
+    );
     let (Some(bv), Some(bh)) = (c.dec("THANH_TIEN_BV"), c.dec("THANH_TIEN_BH")) else {
         return;
     };
@@ -623,12 +605,12 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
         sink,
         rule_split,
         "THANH_TIEN_BV",
-        bntt + bncct + bhtt + other,
+        total([bntt, bncct, bhtt, other].map(Some)),
         "T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC",
     );
     if other.is_zero() {
         if let Some(rate) = c.dec("MUC_HUONG") {
-            let expected = round2(bh * rate / hundred());
+            let expected = rounded(&[bh, rate], 100);
             c.equals(
                 sink,
                 rule_split,
@@ -640,7 +622,7 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
                 sink,
                 rule_split,
                 "T_BNCCT",
-                bh - expected,
+                expected.and_then(|e| bh.checked_sub(e)),
                 "THANH_TIEN_BH - T_BHTT",
             );
         }
@@ -648,7 +630,7 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
             sink,
             rule_split,
             "T_BNTT",
-            bv - bh,
+            bv.checked_sub(bh),
             "THANH_TIEN_BV - THANH_TIEN_BH",
         );
     }
@@ -661,7 +643,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
             sink,
             "R-XML2-010",
             "THANH_TIEN_BV",
-            round2(q * p),
+            rounded(&[q, p], 1),
             "SO_LUONG × DON_GIA",
         );
         if let Some(r) = ratio {
@@ -669,7 +651,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
                 sink,
                 "R-XML2-011",
                 "THANH_TIEN_BH",
-                round2(q * p * r / hundred()),
+                rounded(&[q, p, r], 100),
                 "SO_LUONG × DON_GIA × TYLE_TT_BH / 100",
             );
         }
@@ -727,6 +709,14 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
             "SO_DANG_KY contains spaces".into(),
         );
     }
+    // The spec marks it conditional; the validator keeps the QĐ 4210 requirement.
+    c.require(
+        sink,
+        "R-XML2-016",
+        Level::Error,
+        "MA_BAC_SI",
+        ("thuốc được kê", "a drug is prescribed"),
+    );
     c.in_stay(sink, "R-XML2-017", "NGAY_YL");
     c.order(sink, "R-XML2-018", Level::Error, "NGAY_YL", "NGAY_TH_YL");
 }
@@ -876,12 +866,12 @@ fn xml3(c: &Ctx, sink: &mut Sink) {
                 sink,
                 "R-XML3-018",
                 "THANH_TIEN_BV",
-                round2(q * p * r / hundred()),
+                rounded(&[q, p, r], 100),
                 "SO_LUONG × DON_GIA_BV × TYLE_TT_DV / 100",
             );
         }
         if let (Some(p), Some(b)) = (c.dec("DON_GIA_BH"), ratio_bh) {
-            let expected = round2(q * p * r / hundred() * b / hundred());
+            let expected = rounded(&[q, p, r, b], 10_000);
             c.equals(
                 sink,
                 "R-XML3-019",
@@ -1050,7 +1040,7 @@ fn xml7(c: &Ctx, sink: &mut Sink) {
         );
     }
     let (ct, ra) = (c.get("NGAY_CT"), c.get("NGAY_RA"));
-    if ct.len() == 8 && ra.len() >= 8 && ct != &ra[..8] {
+    if ct.len() == 8 && ra.get(..8).is_some_and(|day| day != ct) {
         c.report(
             sink,
             "R-XML7-004",
@@ -1091,21 +1081,45 @@ fn xml9(c: &Ctx, sink: &mut Sink) {
     }
 }
 
+fn xml4(c: &Ctx, sink: &mut Sink) {
+    if c.has("GIA_TRI") {
+        c.require(
+            sink,
+            "R-XML4-004",
+            Level::Error,
+            "NGAY_KQ",
+            ("có GIA_TRI", "GIA_TRI is present"),
+        );
+    }
+    // An outsourced test (XX.YYYY.ZZZZ.K.xxxxx, R-XML3-008) is read at the other facility.
+    if c.get("MA_DICH_VU").split('.').nth(3) != Some("K") {
+        c.require(
+            sink,
+            "R-XML4-006",
+            Level::Warning,
+            "MA_BS_DOC_KQ",
+            (
+                "xét nghiệm không gửi cơ sở khác",
+                "the test is not outsourced",
+            ),
+        );
+    }
+}
+
 fn xml10(c: &Ctx, sink: &mut Sink) {
-    if let Some(xml1) = c.xml1 {
-        // The pregnancy leave starts on a day of the examination.
-        let tu = c.get("TU_NGAY");
-        let (vao, ra) = (xml1.get("NGAY_VAO"), xml1.get("NGAY_RA"));
-        if not_after(vao, tu) == Some(false) || not_after(tu, ra) == Some(false) {
-            c.report(
-                sink,
-                "R-XML10-002",
-                Level::Warning,
-                "TU_NGAY",
-                format!("TU_NGAY {tu} không phải ngày khám ({vao}–{ra})"),
-                format!("TU_NGAY {tu} is not a day of the examination ({vao}–{ra})"),
-            );
-        }
+    // PL: the leave starts on the day the patient came for the examination, i.e. the date of
+    // NGAY_VAO, not any later day of the episode.
+    let tu = c.get("TU_NGAY");
+    let came = c.xml1.and_then(|x| x.get("NGAY_VAO").get(..8));
+    if let Some(came) = came.filter(|came| tu.len() == 8 && *came != tu) {
+        c.report(
+            sink,
+            "R-XML10-002",
+            Level::Warning,
+            "TU_NGAY",
+            format!("TU_NGAY {tu} khác ngày người bệnh đến khám ({came})"),
+            format!("TU_NGAY {tu} is not the day the patient came for the examination ({came})"),
+        );
     }
     let span = day_number(c.get("TU_NGAY"))
         .zip(day_number(c.get("DEN_NGAY")))
@@ -1181,7 +1195,11 @@ fn xml11(c: &Ctx, sink: &mut Sink) {
 fn xml14(c: &Ctx, sink: &mut Sink) {
     let Some(xml1) = c.xml1 else { return };
     let (hen, ra) = (c.get("NGAY_HEN_KL"), xml1.get("NGAY_RA"));
-    if hen.len() >= 8 && ra.len() >= 8 && hen[..8] <= ra[..8] {
+    if hen
+        .get(..8)
+        .zip(ra.get(..8))
+        .is_some_and(|(hen, ra)| hen <= ra)
+    {
         c.report(
             sink,
             "R-XML14-002",
