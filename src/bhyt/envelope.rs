@@ -11,7 +11,7 @@ use quick_xml::name::QName;
 use quick_xml::{Reader, Writer};
 
 use super::spec::Standard;
-use super::xml::is_utf8_label;
+use super::xml::{find, is_utf8_label};
 use super::ReadError;
 
 pub const ROOT: &str = "GIAMDINHHS";
@@ -87,7 +87,7 @@ impl Hoso {
     /// QĐ 4210 is recognised by XML1 fields that QĐ 130 dropped (T_TONGCHI, MA_LYDO_VVIEN).
     pub fn standard(&self) -> Standard {
         let is_4210 = self.file("XML1").is_some_and(|f| {
-            let has = |needle: &[u8]| f.content.windows(needle.len()).any(|w| w == needle);
+            let has = |needle: &[u8]| find(&f.content, needle).is_some();
             has(b"<T_TONGCHI>") || has(b"<MA_LYDO_VVIEN")
         });
         if is_4210 {
@@ -210,6 +210,8 @@ fn structure(location: &str, expected: &str, found: &str) -> ReadError {
 pub struct EnvelopeReader<R: BufRead> {
     reader: Reader<R>,
     buf: Vec<u8>,
+    /// The text of the leaf being read (kept to reuse its capacity: NOIDUNGFILE is large).
+    text: Vec<u8>,
     pub header: Header,
     /// HOSO read so far (1-based index of the last one).
     pub count: usize,
@@ -220,7 +222,8 @@ enum Next {
     Open(Vec<u8>),
     Empty(Vec<u8>),
     Close,
-    Text(Vec<u8>),
+    /// Text, appended to the reader's `text`.
+    Text,
 }
 
 impl<R: BufRead> EnvelopeReader<R> {
@@ -228,6 +231,7 @@ impl<R: BufRead> EnvelopeReader<R> {
         let mut this = EnvelopeReader {
             reader: Reader::from_reader(input),
             buf: Vec::new(),
+            text: Vec::new(),
             header: Header::default(),
             count: 0,
             done: false,
@@ -263,8 +267,14 @@ impl<R: BufRead> EnvelopeReader<R> {
                 Event::Empty(e) => Next::Empty(e.name().as_ref().to_vec()),
                 Event::End(_) | Event::Eof => Next::Close,
                 Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => continue,
-                Event::Text(t) => Next::Text(t.to_vec()),
-                Event::CData(t) => Next::Text(t.to_vec()),
+                Event::Text(t) => {
+                    self.text.extend_from_slice(&t);
+                    Next::Text
+                }
+                Event::CData(t) => {
+                    self.text.extend_from_slice(&t);
+                    Next::Text
+                }
                 Event::GeneralRef(r) => {
                     let name = String::from_utf8_lossy(&r).into_owned();
                     let text = r
@@ -278,7 +288,8 @@ impl<R: BufRead> EnvelopeReader<R> {
                         .ok_or_else(|| {
                             malformed(&location_of(count), &format!("unknown entity &{name};"))
                         })?;
-                    Next::Text(text.into_bytes())
+                    self.text.extend_from_slice(text.as_bytes());
+                    Next::Text
                 }
                 Event::Decl(decl) => {
                     let encoding = decl.encoding().and_then(Result::ok);
@@ -302,7 +313,7 @@ impl<R: BufRead> EnvelopeReader<R> {
         match next {
             Next::Open(n) | Next::Empty(n) => format!("<{}>", String::from_utf8_lossy(n)),
             Next::Close => "an end tag".into(),
-            Next::Text(_) => "text".into(),
+            Next::Text => "text".into(),
         }
     }
 
@@ -328,8 +339,8 @@ impl<R: BufRead> EnvelopeReader<R> {
 
     /// `<name>text</name>` or `<name/>`; the text may be split by entities.
     fn leaf(&mut self, name: &str, parent: &str) -> Result<String, ReadError> {
-        let text = self.leaf_bytes(name, parent)?;
-        String::from_utf8(text).map_err(|_| {
+        self.leaf_text(name, parent)?;
+        String::from_utf8(self.text.clone()).map_err(|_| {
             ReadError::new(
                 "R-GEN-001",
                 &self.location(),
@@ -339,17 +350,16 @@ impl<R: BufRead> EnvelopeReader<R> {
         })
     }
 
-    /// The bytes of a leaf; NOIDUNGFILE is base64, so it needs no UTF-8 check.
-    fn leaf_bytes(&mut self, name: &str, parent: &str) -> Result<Vec<u8>, ReadError> {
+    /// Reads a leaf into `self.text`; NOIDUNGFILE is base64, so it needs no UTF-8 check.
+    fn leaf_text(&mut self, name: &str, parent: &str) -> Result<(), ReadError> {
+        self.text.clear();
         if !self.open(name, parent)? {
-            return Ok(Vec::new());
+            return Ok(());
         }
-        let mut text = Vec::new();
         loop {
             match self.next()? {
-                Next::Text(t) if text.is_empty() => text = t,
-                Next::Text(t) => text.extend_from_slice(&t),
-                Next::Close => return Ok(text),
+                Next::Text => {}
+                Next::Close => return Ok(()),
                 other => {
                     return Err(structure(
                         name,
@@ -386,13 +396,14 @@ impl<R: BufRead> EnvelopeReader<R> {
                     other => return Err(structure(&location, "FILEHOSO", &Self::describe(&other))),
                 }
                 let loaihoso = self.leaf("LOAIHOSO", "FILEHOSO")?.trim().to_string();
-                let mut encoded = self.leaf_bytes("NOIDUNGFILE", "FILEHOSO")?;
+                self.leaf_text("NOIDUNGFILE", "FILEHOSO")?;
                 self.close("FILEHOSO")?;
-                // Vendors wrap base64 in lines; most send one line, which needs no copy.
-                if encoded.iter().any(u8::is_ascii_whitespace) {
-                    encoded.retain(|b| !b.is_ascii_whitespace());
-                }
-                let content = LENIENT.decode(&encoded).map_err(|e| {
+                // Vendors wrap base64 in lines; most send one line, which decodes at once.
+                let content = LENIENT.decode(&self.text).or_else(|_| {
+                    self.text.retain(|b| !b.is_ascii_whitespace());
+                    LENIENT.decode(&self.text)
+                });
+                let content = content.map_err(|e| {
                     ReadError::new(
                         "R-GEN-001",
                         &format!("{location}.{loaihoso}"),

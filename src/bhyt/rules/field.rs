@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use super::{rows, At, Level, Sink};
 use crate::bhyt::codes;
 use crate::bhyt::spec::{spec, FieldType, Required, Standard, TableSpec};
-use crate::bhyt::xml::{Shape, Table};
+use crate::bhyt::xml::{trim, Shape, Table};
 
 #[derive(Debug, Clone, Copy)]
 enum Check {
@@ -562,7 +562,7 @@ pub fn check_table(table: &Table, sink: &mut Sink) {
         for (i, field) in spec.fields.iter().enumerate() {
             let value = at.row.at(i);
             let c = &compiled[i];
-            let trimmed = value.trim();
+            let trimmed = trim(value);
             if trimmed.is_empty() {
                 if field.required == Required::Yes {
                     at.report(
