@@ -70,7 +70,7 @@ fn inner_tables_round_trip_byte_for_byte() {
             for file in &hoso.files {
                 let standard = hoso.standard();
                 let table = spec(standard).table(&file.loaihoso).unwrap();
-                let parsed = Table::parse(table, &file.content, "t").unwrap();
+                let parsed = Table::parse(table, file.content.as_slice(), "t").unwrap();
                 assert_eq!(parsed.to_xml().as_bytes(), &file.content[..]);
             }
         }

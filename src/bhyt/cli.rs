@@ -238,7 +238,7 @@ fn show(path: &str, out: &mut impl Write) -> Result<(), Stop> {
     input
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{path}: {e}"))?;
-    let table = Table::parse(qd130.table(table).expect("spec"), &bytes, table).map_err(fail)?;
+    let table = Table::parse(qd130.table(table).expect("spec"), bytes, table).map_err(fail)?;
     Ok(print_table(out, &table)?)
 }
 
@@ -254,12 +254,12 @@ fn show_envelope(path: &str, input: impl BufRead, out: &mut impl Write) -> Resul
     while let Some(hoso) = reader.next_hoso().map_err(fail)? {
         let (index, standard) = (reader.count, hoso.standard());
         writeln!(out, "HOSO[{index}] (QĐ {})", standard.as_str())?;
-        for file in &hoso.files {
+        for file in hoso.files {
             let location = format!("HOSO[{index}].{}", file.loaihoso);
             match spec(standard).table(&file.loaihoso) {
                 Some(table) => print_table(
                     out,
-                    &Table::parse(table, &file.content, &location).map_err(fail)?,
+                    &Table::parse(table, file.content, &location).map_err(fail)?,
                 )?,
                 None => writeln!(out, "  {location}: unknown LOAIHOSO")?,
             }

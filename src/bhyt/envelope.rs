@@ -26,6 +26,51 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// Whole 4-character groups of `decode_base64`: each character's sextet in place, or
+/// [`NOT_BASE64`].
+const SEXTETS: [[u32; 256]; 4] = sextets();
+const NOT_BASE64: u32 = 1 << 31;
+
+const fn sextets() -> [[u32; 256]; 4] {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut tables = [[NOT_BASE64; 256]; 4];
+    let mut i = 0;
+    while i < alphabet.len() {
+        let c = alphabet[i] as usize;
+        let mut position = 0;
+        while position < 4 {
+            tables[position][c] = (i as u32) << (18 - 6 * position);
+            position += 1;
+        }
+        i += 1;
+    }
+    tables
+}
+
+/// NOIDUNGFILE's base64. The groups before the last go through a table, several times
+/// cheaper than the general engine; the last group (padding, trailing bits) and any input
+/// with other characters go through [`LENIENT`], which also words the errors.
+fn decode_base64(text: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
+    let bulk = text.len().saturating_sub(1) / 4 * 4;
+    // Each group writes four bytes, the last of which the next group overwrites.
+    let mut out = vec![0u8; bulk / 4 * 3 + 1];
+    let mut seen = 0;
+    for (i, group) in text[..bulk].chunks_exact(4).enumerate() {
+        let sextet = |position: usize| SEXTETS[position][usize::from(group[position])];
+        let value = sextet(0) | sextet(1) | sextet(2) | sextet(3);
+        seen |= value;
+        out[i * 3..i * 3 + 4].copy_from_slice(&(value << 8).to_be_bytes());
+    }
+    out.pop();
+    match LENIENT.decode(&text[bulk..]) {
+        Ok(last) if seen & NOT_BASE64 == 0 => {
+            out.extend_from_slice(&last);
+            Ok(out)
+        }
+        _ => LENIENT.decode(text),
+    }
+}
+
 /// The three kinds of file the gateway accepts, told apart by their root element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Document {
@@ -399,9 +444,9 @@ impl<R: BufRead> EnvelopeReader<R> {
                 self.leaf_text("NOIDUNGFILE", "FILEHOSO")?;
                 self.close("FILEHOSO")?;
                 // Vendors wrap base64 in lines; most send one line, which decodes at once.
-                let content = LENIENT.decode(&self.text).or_else(|_| {
+                let content = decode_base64(&self.text).or_else(|_| {
                     self.text.retain(|b| !b.is_ascii_whitespace());
-                    LENIENT.decode(&self.text)
+                    decode_base64(&self.text)
                 });
                 let content = content.map_err(|e| {
                     ReadError::new(
@@ -508,6 +553,44 @@ mod tests {
             Document::recognise(xml.as_bytes()).unwrap(),
             Document::Envelope
         );
+    }
+
+    #[test]
+    fn base64_decodes_as_the_engine_does() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for n in 0..40 {
+            let encoded = STANDARD.encode(&bytes[..n]);
+            let unpadded = encoded.trim_end_matches('=');
+            for text in [encoded.as_str(), unpadded] {
+                assert_eq!(
+                    decode_base64(text.as_bytes()).unwrap(),
+                    &bytes[..n],
+                    "{text}"
+                );
+            }
+        }
+        for bad in [
+            "QUJD!EVG",
+            "QUJDREV=R0g=",
+            "QUJD\nREVG",
+            "QR==",
+            "QUJDR",
+            "QUJDREVGR",
+        ] {
+            assert_eq!(
+                decode_base64(bad.as_bytes()),
+                LENIENT.decode(bad.as_bytes()),
+                "{bad}"
+            );
+            assert!(decode_base64(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_agrees_with_the_engine(text in "[A-Za-z0-9+/]{0,40}[=]{0,2}|[A-Za-z0-9+/=!\n]{0,40}") {
+            proptest::prop_assert_eq!(decode_base64(text.as_bytes()), LENIENT.decode(text.as_bytes()));
+        }
     }
 
     #[test]

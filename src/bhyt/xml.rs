@@ -285,13 +285,15 @@ impl Table {
         Span::new(start, self.arena.len())
     }
 
-    /// Reads one table file. `location` names it in errors (e.g. `HOSO[1].XML2`).
+    /// Reads one table file. `location` names it in errors (e.g. `HOSO[1].XML2`). The bytes
+    /// become the table's text: given as a `Vec`, they are not copied.
     pub fn parse(
         spec: &'static TableSpec,
-        bytes: &[u8],
+        bytes: impl Into<Vec<u8>>,
         location: &str,
     ) -> Result<Table, ReadError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
+        let mut text = String::from_utf8(bytes.into()).map_err(|e| {
+            let e = e.utf8_error();
             ReadError::new(
                 "R-GEN-001",
                 location,
@@ -307,10 +309,10 @@ impl Table {
                 ),
             )
         })?;
-        let (bom, text) = match text.strip_prefix('\u{feff}') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
+        let bom = text.starts_with('\u{feff}');
+        if bom {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         if text.len() > u32::MAX as usize / 2 {
             return Err(ReadError::new(
                 "R-GEN-001",
@@ -320,11 +322,11 @@ impl Table {
             ));
         }
         let (records, mut layout, built) =
-            scan::document(spec, text).map_or_else(|| read(spec, text, location), Ok)?;
+            scan::document(spec, &text).map_or_else(|| read(spec, &text, location), Ok)?;
         layout.bom = bom;
         let mut table = Table {
             spec,
-            arena: text.to_string(),
+            arena: text,
             records,
             layout,
         };

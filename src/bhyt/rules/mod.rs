@@ -234,7 +234,7 @@ pub fn check_table_file(
     input
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::new("R-GEN-001", name, e.to_string(), e.to_string()))?;
-    let table = Table::parse(spec, &bytes, name)?;
+    let table = Table::parse(spec, bytes, name)?;
     let mut report = Report {
         document: Some(spec.root),
         standard: Some(Standard::Qd130),
@@ -277,7 +277,7 @@ pub fn check_envelope(
             header: &reader.header,
             catalogues,
         };
-        check_hoso(&hoso, &dossier, &mut seen_ma_lk, &mut sink)?;
+        check_hoso(hoso, &dossier, &mut seen_ma_lk, &mut sink)?;
     }
     report.hoso_count = reader.count;
     let header = reader.header.clone();
@@ -301,7 +301,7 @@ pub struct Episode<'a> {
 
 /// Parses the tables of one HOSO and runs every rule on them.
 pub fn check_hoso(
-    hoso: &Hoso,
+    hoso: Hoso,
     episode: &Episode,
     seen_ma_lk: &mut HashSet<String>,
     sink: &mut Sink,
@@ -314,7 +314,7 @@ pub fn check_hoso(
     } = *episode;
     let spec = spec(standard);
     let mut tables = Vec::with_capacity(hoso.files.len());
-    for file in &hoso.files {
+    for file in hoso.files {
         let location = format!("HOSO[{index}].{}", file.loaihoso);
         // The check-in and table 12 files travel outside the envelope (CV 1245).
         let table_spec = spec
@@ -340,7 +340,7 @@ pub fn check_hoso(
                     ),
                 )
             })?;
-        tables.push(Table::parse(table_spec, &file.content, &location)?);
+        tables.push(Table::parse(table_spec, file.content, &location)?);
     }
     let dossier = dossier::Dossier::new(&tables, standard);
     for table in &tables {
