@@ -637,7 +637,9 @@ pub fn check_table(table: &Table, sink: &mut Sink) {
                     );
                 }
             }
-            if trimmed.contains(';') && trimmed.split(';').any(|p| p.trim() != p || p.is_empty()) {
+            if trimmed.bytes().any(|b| b == b';')
+                && trimmed.split(';').any(|p| p.trim() != p || p.is_empty())
+            {
                 at.report(
                     sink,
                     "R-GEN-012",
@@ -729,8 +731,14 @@ fn digits(value: &str, n: usize) -> bool {
     value.len() == n && value.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The number written by the digits `from..to` of a value already checked to be digits.
 fn number(value: &str, from: usize, to: usize) -> u32 {
-    value[from..to].parse().unwrap_or(u32::MAX)
+    value.as_bytes()[from..to]
+        .iter()
+        .try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+        .unwrap_or(u32::MAX)
 }
 
 /// A real calendar date `yyyymmdd`; `unknown` allows 00 for month and day.

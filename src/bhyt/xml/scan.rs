@@ -38,6 +38,20 @@ fn tag_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// Equality of two element names a word at a time: names are short, a library call costs
+/// more than the comparison.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| s[at..at + 8].try_into().map_or(0, u64::from_le_bytes);
+    match a.len() {
+        n if n != b.len() => false,
+        n if n < 8 => a.iter().zip(b).all(|(x, y)| x == y),
+        n => {
+            (0..n - 8).step_by(8).all(|i| word(a, i) == word(b, i))
+                && word(a, n - 8) == word(b, n - 8)
+        }
+    }
+}
+
 impl Scan<'_> {
     fn rest(&self) -> &[u8] {
         &self.src[self.pos..]
@@ -51,15 +65,27 @@ impl Scan<'_> {
         found
     }
 
+    /// Whether `name` stands at `at`.
+    fn name_at(&self, at: usize, name: &[u8]) -> bool {
+        self.src
+            .get(at..at + name.len())
+            .is_some_and(|found| same(found, name))
+    }
+
     /// `<name>` (`end`: `</name>`) exactly, consumed only when it is there.
     fn tag(&mut self, end: bool, name: &str) -> bool {
-        let rest = self.rest();
-        let prefix: &[u8] = if end { b"</" } else { b"<" };
-        let found = rest.starts_with(prefix)
-            && rest[prefix.len()..].starts_with(name.as_bytes())
-            && rest.get(prefix.len() + name.len()) == Some(&b'>');
+        let p = self.pos;
+        let opens = if end {
+            self.src.get(p..p + 2) == Some(&b"</"[..])
+        } else {
+            self.src.get(p) == Some(&b'<')
+        };
+        let at = p + 1 + usize::from(end);
+        let found = opens
+            && self.name_at(at, name.as_bytes())
+            && self.src.get(at + name.len()) == Some(&b'>');
         if found {
-            self.pos += prefix.len() + name.len() + 1;
+            self.pos = at + name.len() + 1;
         }
         found
     }
@@ -67,12 +93,11 @@ impl Scan<'_> {
     /// The whitespace up to the next markup, as the reader skips it between elements.
     fn ws(&mut self) -> Span {
         let start = self.pos;
-        while let Some(&b) = self.src.get(self.pos) {
-            if b > b' ' || !b.is_ascii_whitespace() {
-                break;
-            }
-            self.pos += 1;
-        }
+        let rest = self.rest();
+        self.pos += rest
+            .iter()
+            .position(|&b| b > b' ' || !b.is_ascii_whitespace())
+            .unwrap_or(rest.len());
         Span::new(start, self.pos)
     }
 
@@ -180,24 +205,25 @@ impl Scan<'_> {
                 record.ws_close = ws;
                 return Some(record);
             }
-            if !self.eat(b"<") {
+            if self.src.get(self.pos) != Some(&b'<') {
                 return None;
             }
+            self.pos += 1;
             let start = self.pos;
             // Usually the field after the previous one: one comparison, no name lookup.
             let next = record.next_field();
             let expected = spec.fields.get(next).map(|f| f.name.as_bytes());
-            let rest = self.rest();
             let field = match expected {
                 Some(name)
-                    if rest.starts_with(name)
-                        && matches!(rest.get(name.len()), Some(b'>' | b'/')) =>
+                    if self.name_at(start, name)
+                        && matches!(self.src.get(start + name.len()), Some(b'>' | b'/')) =>
                 {
                     self.pos += name.len();
                     Some(next as u16)
                 }
                 _ => {
-                    let length = rest
+                    let length = self
+                        .rest()
                         .iter()
                         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))?;
                     self.pos += length;
