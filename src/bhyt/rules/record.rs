@@ -44,6 +44,38 @@ pub fn check_table(table: &Table, xml1: Option<Row>, sink: &mut Sink) {
     }
 }
 
+/// A column's name and its value as a decimal (`None`: empty or not a number).
+#[derive(Clone, Copy)]
+struct Amount {
+    field: &'static str,
+    value: Option<Decimal>,
+}
+
+/// The cost columns of an XML2 or XML3 line.
+struct Costs {
+    /// THANH_TIEN_BV, THANH_TIEN_BH.
+    bv: Amount,
+    bh: Amount,
+    bntt: Amount,
+    bncct: Amount,
+    bhtt: Amount,
+    /// T_NGUONKHAC.
+    other: Amount,
+}
+
+impl Costs {
+    fn read(c: &Ctx) -> Costs {
+        Costs {
+            bv: c.amount("THANH_TIEN_BV"),
+            bh: c.amount("THANH_TIEN_BH"),
+            bntt: c.amount("T_BNTT"),
+            bncct: c.amount("T_BNCCT"),
+            bhtt: c.amount("T_BHTT"),
+            other: c.amount("T_NGUONKHAC"),
+        }
+    }
+}
+
 /// A row plus the dossier's XML1 row for rules that compare against the stay.
 struct Ctx<'a> {
     at: At<'a>,
@@ -172,17 +204,26 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// `field` equals the `expected` result of formula `how`; `None` (an overflowing
+    /// A money or quantity column of this row, read once for the rules that use it.
+    fn amount(&self, field: &'static str) -> Amount {
+        Amount {
+            field,
+            value: self.dec(field),
+        }
+    }
+
+    /// `amount` equals the `expected` result of formula `how`; `None` (an overflowing
     /// formula) decides nothing.
     fn equals(
         &self,
         sink: &mut Sink,
         rule: &'static str,
-        field: &str,
+        amount: Amount,
         expected: Option<Decimal>,
         how: &str,
     ) {
-        let (Some(actual), Some(expected)) = (self.dec(field), expected) else {
+        let Amount { field, value } = amount;
+        let (Some(actual), Some(expected)) = (value, expected) else {
             return;
         };
         if differ(actual, expected) {
@@ -454,7 +495,7 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
         c.equals(
             sink,
             "R-XML1-052",
-            "T_BHTT",
+            c.amount("T_BHTT"),
             bh.checked_sub(bncct),
             "T_TONGCHI_BH - T_BNCCT",
         );
@@ -571,7 +612,13 @@ fn xml1_cards(c: &Ctx, sink: &mut Sink) {
 }
 
 /// R-XML2-012/013 and R-XML3-020: how a line's cost is split between payers.
-fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'static str) {
+fn split(
+    c: &Ctx,
+    sink: &mut Sink,
+    costs: &Costs,
+    rule_sources: &'static str,
+    rule_split: &'static str,
+) {
     let parts = [
         "T_NGUONKHAC_NSNN",
         "T_NGUONKHAC_VTNN",
@@ -586,25 +633,25 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
     c.equals(
         sink,
         rule_sources,
-        "T_NGUONKHAC",
+        costs.other,
         sum,
         "T_NGUONKHAC_NSNN + _VTNN + _VTTN + _CL",
     );
-    let (Some(bv), Some(bh)) = (c.dec("THANH_TIEN_BV"), c.dec("THANH_TIEN_BH")) else {
+    let (Some(bv), Some(bh)) = (costs.bv.value, costs.bh.value) else {
         return;
     };
     let (Some(bntt), Some(bncct), Some(bhtt), Some(other)) = (
-        c.dec("T_BNTT"),
-        c.dec("T_BNCCT"),
-        c.dec("T_BHTT"),
-        c.dec("T_NGUONKHAC"),
+        costs.bntt.value,
+        costs.bncct.value,
+        costs.bhtt.value,
+        costs.other.value,
     ) else {
         return;
     };
     c.equals(
         sink,
         rule_split,
-        "THANH_TIEN_BV",
+        costs.bv,
         total([bntt, bncct, bhtt, other].map(Some)),
         "T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC",
     );
@@ -614,14 +661,14 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
             c.equals(
                 sink,
                 rule_split,
-                "T_BHTT",
+                costs.bhtt,
                 expected,
                 "THANH_TIEN_BH × MUC_HUONG / 100",
             );
             c.equals(
                 sink,
                 rule_split,
-                "T_BNCCT",
+                costs.bncct,
                 expected.and_then(|e| bh.checked_sub(e)),
                 "THANH_TIEN_BH - T_BHTT",
             );
@@ -629,7 +676,7 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
         c.equals(
             sink,
             rule_split,
-            "T_BNTT",
+            costs.bntt,
             bv.checked_sub(bh),
             "THANH_TIEN_BV - THANH_TIEN_BH",
         );
@@ -637,12 +684,13 @@ fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'sta
 }
 
 fn xml2(c: &Ctx, sink: &mut Sink) {
+    let costs = Costs::read(c);
     let (qty, price, ratio) = (c.dec("SO_LUONG"), c.dec("DON_GIA"), c.dec("TYLE_TT_BH"));
     if let (Some(q), Some(p)) = (qty, price) {
         c.equals(
             sink,
             "R-XML2-010",
-            "THANH_TIEN_BV",
+            costs.bv,
             rounded(&[q, p], 1),
             "SO_LUONG × DON_GIA",
         );
@@ -650,7 +698,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
             c.equals(
                 sink,
                 "R-XML2-011",
-                "THANH_TIEN_BH",
+                costs.bh,
                 rounded(&[q, p, r], 100),
                 "SO_LUONG × DON_GIA × TYLE_TT_BH / 100",
             );
@@ -676,7 +724,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
             "Out-of-scope drug (PHAM_VI 2): TYLE_TT_BH must be 0".into(),
         );
     }
-    split(c, sink, "R-XML2-012", "R-XML2-013");
+    split(c, sink, &costs, "R-XML2-012", "R-XML2-013");
     let blood = matches!(c.get("MA_NHOM"), "7" | "17");
     if !blood {
         c.require(
@@ -725,6 +773,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
 pub const BEDS: [&str; 3] = ["14", "15", "16"];
 
 fn xml3(c: &Ctx, sink: &mut Sink) {
+    let costs = Costs::read(c);
     let group = c.get("MA_NHOM");
     if !c.has("MA_DICH_VU") && !c.has("MA_VAT_TU") {
         c.report(
@@ -865,7 +914,7 @@ fn xml3(c: &Ctx, sink: &mut Sink) {
             c.equals(
                 sink,
                 "R-XML3-018",
-                "THANH_TIEN_BV",
+                costs.bv,
                 rounded(&[q, p, r], 100),
                 "SO_LUONG × DON_GIA_BV × TYLE_TT_DV / 100",
             );
@@ -875,14 +924,14 @@ fn xml3(c: &Ctx, sink: &mut Sink) {
             c.equals(
                 sink,
                 "R-XML3-019",
-                "THANH_TIEN_BH",
+                costs.bh,
                 expected,
                 "SO_LUONG × DON_GIA_BH × TYLE_TT_DV × TYLE_TT_BH / 10000",
             );
         }
     }
-    split(c, sink, "R-XML3-020", "R-XML3-020");
-    if let (Some(paid), Some(ceiling)) = (c.dec("T_BHTT"), c.dec("T_TRANTT")) {
+    split(c, sink, &costs, "R-XML3-020", "R-XML3-020");
+    if let (Some(paid), Some(ceiling)) = (costs.bhtt.value, c.dec("T_TRANTT")) {
         if paid > ceiling {
             c.report(
                 sink,

@@ -42,14 +42,33 @@ fn tag_space(b: u8) -> bool {
 /// more than the comparison.
 fn same(a: &[u8], b: &[u8]) -> bool {
     let word = |s: &[u8], at: usize| s[at..at + 8].try_into().map_or(0, u64::from_le_bytes);
-    match a.len() {
-        n if n != b.len() => false,
-        n if n < 8 => a.iter().zip(b).all(|(x, y)| x == y),
-        n => {
-            (0..n - 8).step_by(8).all(|i| word(a, i) == word(b, i))
-                && word(a, n - 8) == word(b, n - 8)
+    let n = a.len();
+    n == b.len()
+        && match n {
+            0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+            8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+            _ => a == b,
         }
+}
+
+/// The position of the first `<` or `&` in `bytes`, eight bytes at a time: a byte equal
+/// to one of them turns a lane of `word ^ pattern` to zero, and the lowest zero lane found
+/// by the borrow trick is exact.
+fn markup(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let zero_lanes = |w: u64| w.wrapping_sub(ONES) & !w & (ONES << 7);
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = chunk.try_into().map(u64::from_le_bytes).ok()?;
+        let hits = zero_lanes(word ^ (ONES * u64::from(b'<')))
+            | zero_lanes(word ^ (ONES * u64::from(b'&')));
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
     }
+    let tail = bytes[at..].iter().position(|&b| b == b'<' || b == b'&')?;
+    Some(at + tail)
 }
 
 impl Scan<'_> {
@@ -257,7 +276,7 @@ impl Scan<'_> {
         let name = name.of(self.text);
         let mut value = Value::default();
         loop {
-            let text = self.rest().iter().position(|&b| b == b'<' || b == b'&')?;
+            let text = markup(self.rest())?;
             let part = Span::new(self.pos, self.pos + text);
             self.pos += text;
             if self.src[self.pos] == b'<' && self.tag(true, name) {
@@ -286,6 +305,29 @@ impl Scan<'_> {
                 self.pos += length + 3;
             } else {
                 return None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn word_helpers_agree_with_plain_loops(
+            a in proptest::collection::vec(proptest::sample::select(b"<&;aZ \x80\xff".to_vec()), 0..40),
+            flip: usize,
+        ) {
+            let plain = a.iter().position(|&c| c == b'<' || c == b'&');
+            proptest::prop_assert_eq!(markup(&a), plain);
+            proptest::prop_assert!(same(&a, &a.clone()));
+            if !a.is_empty() {
+                let mut b = a.clone();
+                b[flip % a.len()] ^= 1;
+                proptest::prop_assert!(!same(&a, &b));
+                proptest::prop_assert!(!same(&a, &a[1..]));
             }
         }
     }
