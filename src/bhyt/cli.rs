@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
 use super::envelope::{Document, EnvelopeReader};
-use super::rules::catalogue::{self, Catalogues};
+use super::rules::catalogue::Catalogues;
 use super::rules::{self, Report};
 use super::spec::{spec, Standard};
 use super::xml::Table;
@@ -110,10 +110,7 @@ fn check(args: &CheckArgs, out: &mut impl Write, clean: &mut bool) -> Result<(),
         catalogues.add_csv(path, &text)?;
     }
     let checked = catalogues.checked();
-    let unchecked: Vec<_> = catalogue::NEEDS_CATALOGUE
-        .iter()
-        .filter(|(id, _)| !checked.contains(id))
-        .collect();
+    let unchecked = catalogues.unchecked();
     let mut files = Vec::new();
     for path in &args.files {
         let report = check_file(path, args.standard, &catalogues);
@@ -241,7 +238,7 @@ fn show(path: &str, out: &mut impl Write) -> Result<(), Stop> {
     input
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{path}: {e}"))?;
-    let table = Table::parse(qd130.table(table).expect("spec"), &bytes, table).map_err(fail)?;
+    let table = Table::parse(qd130.table(table).expect("spec"), bytes, table).map_err(fail)?;
     Ok(print_table(out, &table)?)
 }
 
@@ -257,12 +254,12 @@ fn show_envelope(path: &str, input: impl BufRead, out: &mut impl Write) -> Resul
     while let Some(hoso) = reader.next_hoso().map_err(fail)? {
         let (index, standard) = (reader.count, hoso.standard());
         writeln!(out, "HOSO[{index}] (QĐ {})", standard.as_str())?;
-        for file in &hoso.files {
+        for file in hoso.files {
             let location = format!("HOSO[{index}].{}", file.loaihoso);
             match spec(standard).table(&file.loaihoso) {
                 Some(table) => print_table(
                     out,
-                    &Table::parse(table, &file.content, &location).map_err(fail)?,
+                    &Table::parse(table, file.content, &location).map_err(fail)?,
                 )?,
                 None => writeln!(out, "  {location}: unknown LOAIHOSO")?,
             }

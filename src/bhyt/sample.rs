@@ -316,14 +316,19 @@ pub fn dossier_4210(ma_lk: &str) -> Hoso {
     }
 }
 
+/// The envelope header of the sample facility for `count` HOSO.
+pub fn header(count: usize) -> Header {
+    Header {
+        macskcb: FACILITY.into(),
+        ngaylap: "20240704".into(),
+        soluonghoso: count.to_string(),
+    }
+}
+
 /// An envelope around `hoso`, with the header filled to match.
 pub fn envelope(hoso: Vec<Hoso>) -> Envelope {
     Envelope {
-        header: Header {
-            macskcb: FACILITY.into(),
-            ngaylap: "20240704".into(),
-            soluonghoso: hoso.len().to_string(),
-        },
+        header: header(hoso.len()),
         hoso,
         signature: None,
     }

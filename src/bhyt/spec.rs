@@ -3,8 +3,6 @@
 //! Nothing here names a field: every table, its root/list/record elements and its fields in
 //! order come from `regulation/tables-qd130.csv` and `regulation/tables-qd4210.csv`.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// Which decision the files follow.
@@ -59,30 +57,53 @@ pub struct FieldSpec {
     pub format: &'static str,
 }
 
-/// FNV-1a for the field-name index: rules look fields up by name on every row, the names
-/// are short and come from the spec, so SipHash's flood resistance only costs time here.
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
+/// Field positions by name. Rules look fields up by name on every row; the names are few
+/// (at most 66 a table), short, ASCII and come from the spec, so a small open-addressing
+/// table with a one-multiply hash beats a general map.
+#[derive(Debug, Default)]
+struct FieldIndex {
+    /// Field position + 1 per slot, 0 for an empty slot; the length is a power of two.
+    slots: Vec<u16>,
 }
 
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
+impl FieldIndex {
+    /// Mixes the length and the first and last eight bytes.
+    fn hash(name: &[u8]) -> usize {
+        let n = name.len();
+        let word = |at: usize| name[at..at + 8].try_into().map_or(0, u64::from_le_bytes);
+        let (head, tail) = match n {
+            0..=7 => (name.iter().fold(0, |w, &b| w << 8 | u64::from(b)), 0),
+            _ => (word(0), word(n - 8)),
+        };
+        let mixed = u128::from(head ^ tail.rotate_left(31) ^ n as u64) * 0x9e37_79b9_7f4a_7c15;
+        ((mixed as u64) ^ (mixed >> 64) as u64) as usize
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    fn build(fields: &[FieldSpec]) -> FieldIndex {
+        let mut slots = vec![0u16; (fields.len() * 4).next_power_of_two()];
+        let mask = slots.len() - 1;
+        for (position, field) in fields.iter().enumerate() {
+            let mut i = Self::hash(field.name.as_bytes()) & mask;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = position as u16 + 1;
+        }
+        FieldIndex { slots }
+    }
+
+    fn get(&self, fields: &[FieldSpec], name: &str) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = Self::hash(name.as_bytes()) & mask;
+        loop {
+            let position = usize::from(self.slots[i]).checked_sub(1)?;
+            if fields[position].name == name {
+                return Some(position);
+            }
+            i = (i + 1) & mask;
         }
     }
 }
-
-type FieldIndex = HashMap<&'static str, usize, BuildHasherDefault<Fnv>>;
 
 #[derive(Debug)]
 pub struct TableSpec {
@@ -98,7 +119,7 @@ pub struct TableSpec {
 
 impl TableSpec {
     pub fn field_index(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
+        self.index.get(&self.fields, name)
     }
 
     pub fn record_element(&self) -> &'static str {
@@ -197,8 +218,10 @@ fn load(standard: Standard, csv: &'static str) -> Spec {
             },
             format: row[c_format],
         };
-        table.index.insert(field.name, table.fields.len());
         table.fields.push(field);
+    }
+    for table in &mut tables {
+        table.index = FieldIndex::build(&table.fields);
     }
     Spec { standard, tables }
 }

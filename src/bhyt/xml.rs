@@ -14,6 +14,8 @@ use quick_xml::Reader;
 use super::spec::TableSpec;
 use super::ReadError;
 
+mod scan;
+
 const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
 const SIGNATURE: &str = "CHUKYDONVI";
 const ABSENT: u16 = u16::MAX;
@@ -38,7 +40,7 @@ impl Span {
 }
 
 /// One child element of a record, in document order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Slot {
     /// Index in the table spec; `None` for an element the spec does not know.
     field: Option<u16>,
@@ -49,7 +51,7 @@ struct Slot {
     value: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     slots: Vec<Slot>,
     /// Spec index → first slot holding that field.
@@ -67,7 +69,7 @@ pub enum Shape<'a> {
     Omitted(&'static str),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Layout {
     bom: bool,
     prolog: Span,
@@ -111,7 +113,7 @@ impl<'a> Row<'a> {
         self.table
             .spec
             .field_index(name)
-            .map_or("", |i| self.at(i).trim())
+            .map_or("", |i| trim(self.at(i)))
     }
 
     /// The raw content of `field` as written, `None` for an absent or `<X/>` element.
@@ -283,13 +285,15 @@ impl Table {
         Span::new(start, self.arena.len())
     }
 
-    /// Reads one table file. `location` names it in errors (e.g. `HOSO[1].XML2`).
+    /// Reads one table file. `location` names it in errors (e.g. `HOSO[1].XML2`). The bytes
+    /// become the table's text: given as a `Vec`, they are not copied.
     pub fn parse(
         spec: &'static TableSpec,
-        bytes: &[u8],
+        bytes: impl Into<Vec<u8>>,
         location: &str,
     ) -> Result<Table, ReadError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
+        let mut text = String::from_utf8(bytes.into()).map_err(|e| {
+            let e = e.utf8_error();
             ReadError::new(
                 "R-GEN-001",
                 location,
@@ -305,10 +309,10 @@ impl Table {
                 ),
             )
         })?;
-        let (bom, text) = match text.strip_prefix('\u{feff}') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
+        let bom = text.starts_with('\u{feff}');
+        if bom {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         if text.len() > u32::MAX as usize / 2 {
             return Err(ReadError::new(
                 "R-GEN-001",
@@ -317,20 +321,12 @@ impl Table {
                 "The file is too large",
             ));
         }
-        let mut parser = Parser {
-            spec,
-            src: text,
-            reader: Reader::from_str(text),
-            location,
-            built: Vec::new(),
-            last_end: 0,
-        };
-        let (records, mut layout) = parser.document()?;
+        let (records, mut layout, built) =
+            scan::document(spec, &text).map_or_else(|| read(spec, &text, location), Ok)?;
         layout.bom = bom;
-        let built = std::mem::take(&mut parser.built);
         let mut table = Table {
             spec,
-            arena: text.to_string(),
+            arena: text,
             records,
             layout,
         };
@@ -415,6 +411,29 @@ pub(crate) fn is_utf8_label(label: &[u8]) -> bool {
     label.eq_ignore_ascii_case(b"utf-8") || label.eq_ignore_ascii_case(b"utf8")
 }
 
+/// `value.trim()`, without decoding characters when both ends are visible ASCII, as almost
+/// every value's are.
+pub(crate) fn trim(value: &str) -> &str {
+    match (value.as_bytes().first(), value.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
+}
+
+/// The first position of `needle` in `haystack`.
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(i) = haystack[from..].iter().position(|&b| b == first) {
+        let at = from + i;
+        if haystack[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 fn tag(out: &mut String, open: &str, name: &str, close: &str) {
     out.push_str(open);
     out.push_str(name);
@@ -430,6 +449,101 @@ impl Record {
             ws_close,
         }
     }
+
+    /// The field expected next: files follow the spec's order, so the one after the previous
+    /// element's is tried before the name index.
+    fn next_field(&self) -> usize {
+        self.slots
+            .last()
+            .and_then(|s| s.field)
+            .map_or(0, |f| f as usize + 1)
+    }
+
+    /// The field an element read from a file holds, `None` for a name the spec lacks.
+    fn resolve(&self, spec: &TableSpec, name: &str) -> Option<u16> {
+        let next = self.next_field();
+        match spec.fields.get(next) {
+            Some(field) if field.name == name => Some(next as u16),
+            _ => spec.field_index(name).map(|i| i as u16),
+        }
+    }
+
+    /// Appends an element read from a file (`slot.field` resolved).
+    fn push_read(&mut self, slot: Slot) {
+        if let Some(field) = slot.field {
+            let first = &mut self.by_field[field as usize];
+            if *first == ABSENT {
+                *first = self.slots.len() as u16;
+            }
+        }
+        self.slots.push(slot);
+    }
+}
+
+/// Reads `text` through quick-xml: any file the scanner does not take, and its errors.
+fn read(spec: &'static TableSpec, text: &str, location: &str) -> Result<Parsed, ReadError> {
+    let mut parser = Parser {
+        spec,
+        src: text,
+        reader: Reader::from_str(text),
+        location,
+        built: Vec::new(),
+        last_end: 0,
+    };
+    let (records, layout) = parser.document()?;
+    Ok((records, layout, parser.built))
+}
+
+/// What reading a table file gives, before its arena is built.
+type Parsed = (Vec<Record>, Layout, Built);
+
+/// Values that are not a plain slice of the source (entities, mixed CDATA) by record and
+/// slot, put in the arena after the source text.
+type Built = Vec<(usize, usize, String)>;
+
+/// A field's value as its parts are read: one text or CDATA part stays a span of the source;
+/// several parts or an entity reference build a string.
+#[derive(Default)]
+struct Value {
+    single: Option<Span>,
+    built: Option<String>,
+}
+
+impl Value {
+    fn is_empty(&self) -> bool {
+        self.single.is_none() && self.built.is_none()
+    }
+
+    fn part(&mut self, part: Span, src: &str) {
+        match (&mut self.built, self.single.take()) {
+            (Some(text), _) => text.push_str(part.of(src)),
+            (None, None) => self.single = Some(part),
+            (None, Some(first)) => self.built = Some([first.of(src), part.of(src)].concat()),
+        }
+    }
+
+    fn resolved(&mut self, text: &str, src: &str) {
+        let single = &mut self.single;
+        self.built
+            .get_or_insert_with(|| {
+                single
+                    .take()
+                    .map_or_else(String::new, |p| p.of(src).to_string())
+            })
+            .push_str(text);
+    }
+
+    /// The value's span for slot `slot` of record `record`; content starting at `start`.
+    fn finish(self, start: usize, built: &mut Built, record: usize, slot: usize) -> Span {
+        match (self.built, self.single) {
+            (Some(text), _) => {
+                built.push((record, slot, text));
+                Span::default()
+            }
+            (None, None) => Span::new(start, start),
+            (None, Some(one)) => one,
+        }
+    }
 }
 
 struct Parser<'s> {
@@ -437,8 +551,7 @@ struct Parser<'s> {
     src: &'s str,
     reader: Reader<&'s [u8]>,
     location: &'s str,
-    /// Values that are not a plain slice of the source (entities, mixed CDATA), fixed up later.
-    built: Vec<(usize, usize, String)>,
+    built: Built,
     /// End of the last element handled; the text up to the next element is its whitespace.
     last_end: usize,
 }
@@ -658,30 +771,14 @@ impl<'s> Parser<'s> {
                 .src
                 .get(name_start..name_start + name_len)
                 .unwrap_or("");
-            // Files follow the spec's order: try the field after the previous one before hashing.
-            let next = record
-                .slots
-                .last()
-                .and_then(|s| s.field)
-                .map_or(0, |f| f as usize + 1);
-            let field = match self.spec.fields.get(next) {
-                Some(spec) if spec.name == name => Some(next as u16),
-                _ => self.spec.field_index(name).map(|i| i as u16),
-            };
             let (raw, value) = if empty {
                 (None, Span::new(located.end, located.end))
             } else {
                 let (raw, value) = self.content(name.as_bytes(), index, record.slots.len())?;
                 (Some(raw), value)
             };
-            if let Some(field) = field {
-                let first = &mut record.by_field[field as usize];
-                if *first == ABSENT {
-                    *first = record.slots.len() as u16;
-                }
-            }
-            record.slots.push(Slot {
-                field,
+            record.push_read(Slot {
+                field: record.resolve(self.spec, name),
                 name: name_span,
                 ws,
                 raw,
@@ -698,10 +795,7 @@ impl<'s> Parser<'s> {
         slot: usize,
     ) -> Result<(Span, Span), ReadError> {
         let start = self.reader.buffer_position() as usize;
-        // The usual value is one text or CDATA part, kept as a span; several parts or an
-        // entity reference build a string.
-        let mut single: Option<Span> = None;
-        let mut built: Option<String> = None;
+        let mut value = Value::default();
         loop {
             let located = match self.next_raw() {
                 Ok(located) => located,
@@ -715,29 +809,14 @@ impl<'s> Parser<'s> {
                 Event::CData(_) => Span::new(located.start + 9, located.end - 3),
                 Event::GeneralRef(r) => {
                     let resolved = self.entity(r).map_err(|e| self.unescaped(name, &e.en))?;
-                    let src = self.src;
-                    built
-                        .get_or_insert_with(|| {
-                            single
-                                .take()
-                                .map_or_else(String::new, |p| p.of(src).to_string())
-                        })
-                        .push_str(&resolved);
+                    value.resolved(&resolved, self.src);
                     continue;
                 }
                 Event::Comment(_) | Event::PI(_) => continue,
                 Event::End(e) if e.name().as_ref() == name => {
                     self.last_end = located.end;
                     let raw = Span::new(start, located.start);
-                    let value = match (built, single) {
-                        (Some(text), _) => {
-                            self.built.push((record, slot, text));
-                            Span::default()
-                        }
-                        (None, None) => Span::new(start, start),
-                        (None, Some(one)) => one,
-                    };
-                    return Ok((raw, value));
+                    return Ok((raw, value.finish(start, &mut self.built, record, slot)));
                 }
                 Event::Start(e) | Event::Empty(e) if e.name().as_ref().is_empty() => {
                     return Err(self.unescaped(name, "'<'"));
@@ -750,13 +829,7 @@ impl<'s> Parser<'s> {
                     ));
                 }
             };
-            match (&mut built, single.take()) {
-                (Some(text), _) => text.push_str(part.of(self.src)),
-                (None, None) => single = Some(part),
-                (None, Some(first)) => {
-                    built = Some([first.of(self.src), part.of(self.src)].concat());
-                }
-            }
+            value.part(part, self.src);
         }
     }
 
@@ -858,6 +931,93 @@ mod tests {
         assert_eq!(shape[1], Shape::Duplicate("STT"));
         assert_eq!(shape[2], Shape::Unknown("FOO"));
         assert_eq!(shape.len(), 3 + xml2().fields.len() - 2);
+    }
+
+    /// The scanner's parts for `text`, checked against the quick-xml reader's.
+    fn scanned(spec: &'static TableSpec, text: &str) -> Option<Parsed> {
+        let fast = scan::document(spec, text);
+        if let Some(fast) = &fast {
+            assert_eq!(Ok(fast), read(spec, text, "t").as_ref(), "{text}");
+        }
+        fast
+    }
+
+    #[test]
+    fn sample_files_take_the_scanner_and_read_alike() {
+        let hoso = [
+            crate::bhyt::sample::dossier("LK1", 3, 3, true),
+            crate::bhyt::sample::dossier_4210("LK2"),
+        ];
+        for (file, standard) in hoso[0]
+            .files
+            .iter()
+            .map(|f| (f, Standard::Qd130))
+            .chain(hoso[1].files.iter().map(|f| (f, Standard::Qd4210)))
+        {
+            let table = spec(standard).table(&file.loaihoso).unwrap();
+            let text = std::str::from_utf8(&file.content).unwrap();
+            assert!(scanned(table, text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_scanner_takes_the_usual_shape_and_leaves_the_rest() {
+        let fields = |inner: &str| {
+            format!(
+                "<CHITIEU_CHITIET_THUOC xmlns:a=\"x>\"><DSACH_CHI_TIET_THUOC>\r\n\t<CHI_TIET_THUOC>{inner}\
+                 </CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>\n"
+            )
+        };
+        let usual = [
+            "<MA_LK>1</MA_LK><STT></STT><FOO/>",
+            "<TEN_THUOC>a &amp; b &lt;c&gt; &quot;&apos;</TEN_THUOC>",
+            "<TEN_THUOC><![CDATA[a <b>]]> c<![CDATA[]]></TEN_THUOC>",
+            "<STT>2</STT><MA_LK>1</MA_LK><STT>3</STT>",
+        ];
+        for inner in usual {
+            let text = format!(
+                "\n<?xml version='1.0' encoding='UTF-8' ?>\n{}",
+                fields(inner)
+            );
+            assert!(scanned(xml2(), &text).is_some(), "{text}");
+        }
+        let unusual = [
+            fields("<!-- x --><MA_LK>1</MA_LK>"),
+            fields("<TEN_THUOC>&#273;</TEN_THUOC>"),
+            fields("<TEN_THUOC>&nbsp;</TEN_THUOC>"),
+            fields("<MA_LK a=\"1\">1</MA_LK>"),
+            fields("<MA_LK>1</MA_LK >"),
+            fields("<MA_LK>1 & 2</MA_LK>"),
+            fields("<MA_LK>1</STT>"),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"windows-1258\"?>{}",
+                fields("")
+            ),
+            format!(
+                "<?xml version=\"1.0\" a=\"encoding='utf-8'\" encoding=\"latin1\"?>{}",
+                fields("")
+            ),
+            fields("").replace("</CHITIEU", "<CHUKYDONVI/></CHITIEU"),
+            fields("").replace(
+                "<CHITIEU_CHITIET_THUOC xmlns:a=\"x>\">",
+                "<CHITIEU_CHITIET_THUOC\x0c>",
+            ),
+            fields("") + "<!-- after -->",
+        ];
+        for text in unusual {
+            assert!(scanned(xml2(), &text).is_none(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Wherever the scanner takes a damaged file, the reader reads it the same way.
+        #[test]
+        fn scanner_and_reader_agree(cut in 0usize..3000, noise in "[<>/&;!?A-Z_\\[\\]\r\n \"'=-]{0,12}") {
+            let file = &crate::bhyt::sample::dossier("LK1", 2, 0, false).files[1];
+            let text = std::str::from_utf8(&file.content).unwrap();
+            let cut = (0..=cut.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            scanned(xml2(), &format!("{}{noise}{}", &text[..cut], &text[cut..]));
+        }
     }
 
     #[test]

@@ -326,6 +326,17 @@ impl Catalogues {
         ids
     }
 
+    /// The rules of [`NEEDS_CATALOGUE`] the supplied catalogues leave undecided, with what
+    /// each needs; `vnfhir bhyt check` lists them.
+    pub fn unchecked(&self) -> Vec<(&'static str, &'static str)> {
+        let checked = self.checked();
+        NEEDS_CATALOGUE
+            .iter()
+            .filter(|(id, _)| !checked.contains(id))
+            .copied()
+            .collect()
+    }
+
     /// The catalogue rules on every row of a QĐ 130 table.
     pub fn check_table(&self, table: &Table, sink: &mut Sink) {
         if self.0.is_empty() || table.spec.standard != Standard::Qd130 {

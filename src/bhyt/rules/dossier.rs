@@ -1,12 +1,11 @@
 //! Rules across the tables of one HOSO and against the envelope.
 
-use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
+use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 
 use super::record::{minute_number, BEDS};
-use super::{rows, At, Level, Sink};
+use super::{decimal as dec, differ, rows, total, At, Level, Sink};
 use crate::bhyt::envelope::Header;
 use crate::bhyt::spec::Standard;
 use crate::bhyt::xml::{Row, Table};
@@ -116,10 +115,6 @@ const NUMBERED: &[&str] = &["CHECKIN", "XML2", "XML3", "XML4", "XML5", "XML15"];
 pub struct Dossier<'t> {
     tables: &'t [Table],
     standard: Standard,
-}
-
-fn dec(value: &str) -> Option<Decimal> {
-    Decimal::from_str(value).ok()
 }
 
 impl<'t> Dossier<'t> {
@@ -239,7 +234,15 @@ impl<'t> Dossier<'t> {
             .lines("XML3")
             .filter(|l| BEDS.contains(&l.get("MA_NHOM")))
             .collect();
-        let bed_days: Decimal = beds.iter().filter_map(|b| dec(b.get("SO_LUONG"))).sum();
+        if self.standard == Standard::Qd130 {
+            one_bed_at_a_time(&beds, sink);
+        }
+        let Some(bed_days) = total(
+            beds.iter()
+                .map(|b| dec(b.get("SO_LUONG")).or(Some(Decimal::ZERO))),
+        ) else {
+            return;
+        };
         let Ok(days) = xml1.get("SO_NGAY_DTRI").parse::<i64>() else {
             return;
         };
@@ -288,27 +291,6 @@ impl<'t> Dossier<'t> {
                     days - 1
                 ),
             );
-        }
-        if self.standard == Standard::Qd130 {
-            let mut by_day: HashMap<&str, &str> = HashMap::new();
-            for bed in &beds {
-                let when = Some(bed.get("NGAY_TH_YL"))
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or(bed.get("NGAY_YL"));
-                let (Some(day), code) = (when.get(..8), bed.get("MA_GIUONG")) else {
-                    continue;
-                };
-                if *by_day.entry(day).or_insert(code) != code {
-                    bed.report(
-                        sink,
-                        "R-X-020",
-                        Level::Warning,
-                        "MA_GIUONG",
-                        format!("Ngày {day} có nhiều hơn một mã giường"),
-                        format!("More than one bed code on {day}"),
-                    );
-                }
-            }
         }
     }
 
@@ -395,12 +377,17 @@ impl<'t> Dossier<'t> {
             row: xml1,
             index: None,
         };
-        let sum = |table: &str, field: &str, keep: &dyn Fn(&At) -> bool| -> Option<Decimal> {
-            self.lines(table)
-                .filter(|l| keep(l))
-                .map(|l| dec(l.get(field)).or(l.get(field).is_empty().then_some(Decimal::ZERO)))
-                .sum()
-        };
+        let sum =
+            |tables: &[&str], field: &str, keep: &dyn Fn(&At) -> bool| {
+                let lines = tables
+                    .iter()
+                    .flat_map(|t| self.lines(t))
+                    .filter(|l| keep(l));
+                total(lines.map(|l| {
+                    dec(l.get(field)).or(l.get(field).is_empty().then_some(Decimal::ZERO))
+                }))
+            };
+        let both = ["XML2", "XML3"];
         let all = |_: &At| true;
         let mut compare = |rule: &'static str,
                            level: Level,
@@ -410,17 +397,15 @@ impl<'t> Dossier<'t> {
             let (Some(actual), Some(expected)) = (dec(xml1.get(field)), expected) else {
                 return;
             };
-            if (actual - expected.round_dp(2)).abs() > Decimal::new(1, 2) {
+            let expected = expected.round_dp(2);
+            if differ(actual, expected) {
                 at.report(
                     sink,
                     rule,
                     level,
                     field,
-                    format!("{field} = {actual}, tổng {how} là {}", expected.round_dp(2)),
-                    format!(
-                        "{field} = {actual}, but the sum of {how} is {}",
-                        expected.round_dp(2)
-                    ),
+                    format!("{field} = {actual}, tổng {how} là {expected}"),
+                    format!("{field} = {actual}, but the sum of {how} is {expected}"),
                 );
             }
         };
@@ -428,7 +413,7 @@ impl<'t> Dossier<'t> {
             "R-X-001",
             Level::Error,
             "T_THUOC",
-            sum("XML2", "THANH_TIEN_BV", &all),
+            sum(&["XML2"], "THANH_TIEN_BV", &all),
             "XML2.THANH_TIEN_BV",
         );
         let supplies = |l: &At| matches!(l.get("MA_NHOM"), "10" | "11");
@@ -436,40 +421,31 @@ impl<'t> Dossier<'t> {
             "R-X-002",
             Level::Error,
             "T_VTYT",
-            sum("XML3", "THANH_TIEN_BV", &supplies),
+            sum(&["XML3"], "THANH_TIEN_BV", &supplies),
             "XML3.THANH_TIEN_BV (MA_NHOM 10/11)",
         );
-        for (rule, total, line) in TOTALS {
-            let both = sum("XML2", line, &all)
-                .zip(sum("XML3", line, &all))
-                .map(|(a, b)| a + b);
+        for (rule, field, line) in TOTALS {
             compare(
                 rule,
                 Level::Error,
-                total,
-                both,
+                field,
+                sum(&both, line, &all),
                 &format!("XML2/XML3.{line}"),
             );
         }
         let card = xml1.get("MA_THE_BHYT");
         if !["QN", "CA", "CY"].iter().any(|p| card.starts_with(p)) {
             let capitation = |l: &At| l.get("MA_PTTT") == "1";
-            let both = sum("XML2", "T_BHTT", &capitation)
-                .zip(sum("XML3", "T_BHTT", &capitation))
-                .map(|(a, b)| a + b);
             // Warning: the regulation excludes further costs from capitation that the file cannot show.
             compare(
                 "R-X-009",
                 Level::Warning,
                 "T_BHTT_GDV",
-                both,
+                sum(&both, "T_BHTT", &capitation),
                 "T_BHTT (MA_PTTT 1)",
             );
         }
-        let parts = ["T_BNTT", "T_BNCCT", "T_BHTT", "T_NGUONKHAC"]
-            .iter()
-            .map(|f| dec(xml1.get(f)))
-            .sum::<Option<Decimal>>();
+        let parts = total(["T_BNTT", "T_BNCCT", "T_BHTT", "T_NGUONKHAC"].map(|f| dec(xml1.get(f))));
         compare(
             "R-X-010",
             Level::Error,
@@ -618,6 +594,46 @@ impl<'t> Dossier<'t> {
                     format!("Imaging {code} has no XML4 row with a conclusion"),
                 );
             }
+        }
+    }
+}
+
+/// R-X-020: the patient is in one bed at a time. A bed row covers [NGAY_TH_YL (else NGAY_YL),
+/// NGAY_KQ), as in R-XML3-025; without NGAY_KQ, the rest of its first day. A change of bed
+/// within a day (e.g. a transfer billed as two half days) does not overlap.
+fn one_bed_at_a_time(beds: &[At], sink: &mut Sink) {
+    let span = |bed: &At| {
+        let from = Some(bed.get("NGAY_TH_YL"))
+            .filter(|d| !d.is_empty())
+            .unwrap_or(bed.get("NGAY_YL"));
+        let start = minute_number(from)?;
+        let end = minute_number(bed.get("NGAY_KQ"))
+            .filter(|&end| end > start)
+            .unwrap_or(start - start.rem_euclid(1440) + 1440);
+        Some((start, end))
+    };
+    let spans: Vec<_> = beds
+        .iter()
+        .map(|bed| span(bed).filter(|_| !bed.get("MA_GIUONG").is_empty()))
+        .collect();
+    for (i, bed) in beds.iter().enumerate() {
+        let Some((start, end)) = spans[i] else {
+            continue;
+        };
+        let code = bed.get("MA_GIUONG");
+        let clash = beds[..i].iter().zip(&spans).find(|(other, span)| {
+            other.get("MA_GIUONG") != code && span.is_some_and(|(s, e)| s < end && start < e)
+        });
+        if let Some((other, _)) = clash {
+            let theirs = other.get("MA_GIUONG");
+            bed.report(
+                sink,
+                "R-X-020",
+                Level::Warning,
+                "MA_GIUONG",
+                format!("Giường {code} trùng thời gian với giường {theirs} của cùng người bệnh"),
+                format!("Bed {code} overlaps in time with bed {theirs} of the same patient"),
+            );
         }
     }
 }

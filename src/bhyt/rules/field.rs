@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use super::{rows, At, Level, Sink};
 use crate::bhyt::codes;
 use crate::bhyt::spec::{spec, FieldType, Required, Standard, TableSpec};
-use crate::bhyt::xml::{Shape, Table};
+use crate::bhyt::xml::{trim, Shape, Table};
 
 #[derive(Debug, Clone, Copy)]
 enum Check {
@@ -318,7 +318,6 @@ const SPECIFIC: &[(&str, &str, &str, &str)] = &[
     ("R-GEN-013", "XML1", "CHAN_DOAN_RV", "R-XML1-025"),
     ("R-GEN-013", "XML1", "MA_HSBA", "R-XML1-046"),
     ("R-GEN-013", "XML1", "MA_KHOA", "R-XML1-038"),
-    ("R-GEN-013", "XML2", "MA_BAC_SI", "R-XML2-016"),
     ("R-GEN-013", "XML2", "NGAY_YL", "R-XML2-017"),
     ("R-GEN-013", "XML2", "MA_THUOC", "R-XML2-001"),
     ("R-GEN-013", "XML2", "TEN_THUOC", "R-XML2-001"),
@@ -563,7 +562,7 @@ pub fn check_table(table: &Table, sink: &mut Sink) {
         for (i, field) in spec.fields.iter().enumerate() {
             let value = at.row.at(i);
             let c = &compiled[i];
-            let trimmed = value.trim();
+            let trimmed = trim(value);
             if trimmed.is_empty() {
                 if field.required == Required::Yes {
                     at.report(
@@ -638,7 +637,9 @@ pub fn check_table(table: &Table, sink: &mut Sink) {
                     );
                 }
             }
-            if trimmed.contains(';') && trimmed.split(';').any(|p| p.trim() != p || p.is_empty()) {
+            if trimmed.bytes().any(|b| b == b';')
+                && trimmed.split(';').any(|p| p.trim() != p || p.is_empty())
+            {
                 at.report(
                     sink,
                     "R-GEN-012",
@@ -730,8 +731,14 @@ fn digits(value: &str, n: usize) -> bool {
     value.len() == n && value.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The number written by the digits `from..to` of a value already checked to be digits.
 fn number(value: &str, from: usize, to: usize) -> u32 {
-    value[from..to].parse().unwrap_or(u32::MAX)
+    value.as_bytes()[from..to]
+        .iter()
+        .try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+        .unwrap_or(u32::MAX)
 }
 
 /// A real calendar date `yyyymmdd`; `unknown` allows 00 for month and day.
@@ -812,10 +819,14 @@ fn check_ok(check: Check, v: &str) -> bool {
                 || (b.len() == 9 && upper(0..2) && digits(&v[2..], 7))
         }
         Bhxh => digits(v, 10) && v != "0000000000",
-        Facility => b.len() == 5 && digits(&v[..2], 2) && b.iter().all(u8::is_ascii_alphanumeric),
+        // ASCII first: slicing a value with multi-byte characters could split one.
+        Facility => b.len() == 5 && b.iter().all(u8::is_ascii_alphanumeric) && digits(&v[..2], 2),
         Registration => check_ok(Facility, v),
         Bed => {
-            b.len() == 4 && codes::list("MA_GIUONG_PREFIX").contains(&v[..1]) && digits(&v[1..], 3)
+            b.len() == 4
+                && v.is_ascii()
+                && codes::list("MA_GIUONG_PREFIX").contains(&v[..1])
+                && digits(&v[1..], 3)
         }
         SupplyPackage => v
             .strip_prefix('G')

@@ -15,6 +15,9 @@ pub mod record;
 
 use std::collections::HashSet;
 use std::io::BufRead;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 
 use super::envelope::{Document, EnvelopeReader, Header, Hoso};
 use super::spec::{spec, Standard};
@@ -102,6 +105,34 @@ impl Sink<'_> {
             en,
         });
     }
+}
+
+/// A money or quantity value of a file.
+pub fn decimal(value: &str) -> Option<Decimal> {
+    Decimal::from_str(value).ok()
+}
+
+/// The sum of amounts read from a file: `None` when one is `None` or, for a hostile file,
+/// when the sum overflows (`Decimal`'s operators panic).
+pub fn total(values: impl IntoIterator<Item = Option<Decimal>>) -> Option<Decimal> {
+    values
+        .into_iter()
+        .try_fold(Decimal::ZERO, |sum, v| sum.checked_add(v?))
+}
+
+/// The product of `factors` divided by `divisor`, rounded to 2 decimals as the line formulas
+/// are; `None` on overflow.
+pub fn rounded(factors: &[Decimal], divisor: u32) -> Option<Decimal> {
+    factors
+        .iter()
+        .try_fold(Decimal::ONE, |p, f| p.checked_mul(*f))
+        .map(|p| (p / Decimal::from(divisor)).round_dp(2))
+}
+
+/// Whether two amounts differ by more than the 0.01 the rules tolerate.
+pub fn differ(a: Decimal, b: Decimal) -> bool {
+    a.checked_sub(b)
+        .is_none_or(|d| d.abs() > Decimal::new(1, 2))
 }
 
 /// A row and where it is, for rules that report on it.
@@ -203,7 +234,7 @@ pub fn check_table_file(
     input
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::new("R-GEN-001", name, e.to_string(), e.to_string()))?;
-    let table = Table::parse(spec, &bytes, name)?;
+    let table = Table::parse(spec, bytes, name)?;
     let mut report = Report {
         document: Some(spec.root),
         standard: Some(Standard::Qd130),
@@ -246,7 +277,7 @@ pub fn check_envelope(
             header: &reader.header,
             catalogues,
         };
-        check_hoso(&hoso, &dossier, &mut seen_ma_lk, &mut sink)?;
+        check_hoso(hoso, &dossier, &mut seen_ma_lk, &mut sink)?;
     }
     report.hoso_count = reader.count;
     let header = reader.header.clone();
@@ -270,7 +301,7 @@ pub struct Episode<'a> {
 
 /// Parses the tables of one HOSO and runs every rule on them.
 pub fn check_hoso(
-    hoso: &Hoso,
+    hoso: Hoso,
     episode: &Episode,
     seen_ma_lk: &mut HashSet<String>,
     sink: &mut Sink,
@@ -283,7 +314,7 @@ pub fn check_hoso(
     } = *episode;
     let spec = spec(standard);
     let mut tables = Vec::with_capacity(hoso.files.len());
-    for file in &hoso.files {
+    for file in hoso.files {
         let location = format!("HOSO[{index}].{}", file.loaihoso);
         // The check-in and table 12 files travel outside the envelope (CV 1245).
         let table_spec = spec
@@ -309,7 +340,7 @@ pub fn check_hoso(
                     ),
                 )
             })?;
-        tables.push(Table::parse(table_spec, &file.content, &location)?);
+        tables.push(Table::parse(table_spec, file.content, &location)?);
     }
     let dossier = dossier::Dossier::new(&tables, standard);
     for table in &tables {

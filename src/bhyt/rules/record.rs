@@ -2,12 +2,10 @@
 //! requirements. Values that are empty or malformed are left to the field rules, so each
 //! defect is reported once.
 
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
 
 use super::field::is_date;
-use super::{rows, At, Level, Sink};
+use super::{decimal, differ, rounded, rows, total, At, Level, Sink};
 use crate::bhyt::spec::Standard;
 use crate::bhyt::xml::{Row, Table};
 
@@ -20,13 +18,7 @@ pub fn check_table(table: &Table, xml1: Option<Row>, sink: &mut Sink) {
             (Standard::Qd130, "XML1") => xml1_rules(&c, sink),
             (Standard::Qd130, "XML2") => xml2(&c, sink),
             (Standard::Qd130, "XML3") => xml3(&c, sink),
-            (Standard::Qd130, "XML4") if c.has("GIA_TRI") => c.require(
-                sink,
-                "R-XML4-004",
-                Level::Error,
-                "NGAY_KQ",
-                ("có GIA_TRI", "GIA_TRI is present"),
-            ),
+            (Standard::Qd130, "XML4") => xml4(&c, sink),
             (Standard::Qd130, "XML5") => c.in_stay(sink, "R-XML5-003", "THOI_DIEM_DBLS"),
             (Standard::Qd130, "XML6") => xml6(&c, sink),
             (Standard::Qd130, "XML7") => xml7(&c, sink),
@@ -52,22 +44,42 @@ pub fn check_table(table: &Table, xml1: Option<Row>, sink: &mut Sink) {
     }
 }
 
+/// A column's name and its value as a decimal (`None`: empty or not a number).
+#[derive(Clone, Copy)]
+struct Amount {
+    field: &'static str,
+    value: Option<Decimal>,
+}
+
+/// The cost columns of an XML2 or XML3 line.
+struct Costs {
+    /// THANH_TIEN_BV, THANH_TIEN_BH.
+    bv: Amount,
+    bh: Amount,
+    bntt: Amount,
+    bncct: Amount,
+    bhtt: Amount,
+    /// T_NGUONKHAC.
+    other: Amount,
+}
+
+impl Costs {
+    fn read(c: &Ctx) -> Costs {
+        Costs {
+            bv: c.amount("THANH_TIEN_BV"),
+            bh: c.amount("THANH_TIEN_BH"),
+            bntt: c.amount("T_BNTT"),
+            bncct: c.amount("T_BNCCT"),
+            bhtt: c.amount("T_BHTT"),
+            other: c.amount("T_NGUONKHAC"),
+        }
+    }
+}
+
 /// A row plus the dossier's XML1 row for rules that compare against the stay.
 struct Ctx<'a> {
     at: At<'a>,
     xml1: Option<Row<'a>>,
-}
-
-fn money(value: &str) -> Option<Decimal> {
-    Decimal::from_str(value).ok()
-}
-
-fn round2(value: Decimal) -> Decimal {
-    value.round_dp(2)
-}
-
-fn hundred() -> Decimal {
-    Decimal::ONE_HUNDRED
 }
 
 /// Days since 1970-01-01 of a `yyyymmdd…` value (civil calendar).
@@ -125,7 +137,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn dec(&self, field: &str) -> Option<Decimal> {
-        money(self.get(field))
+        decimal(self.get(field))
     }
 
     fn report(
@@ -192,18 +204,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A money or quantity column of this row, read once for the rules that use it.
+    fn amount(&self, field: &'static str) -> Amount {
+        Amount {
+            field,
+            value: self.dec(field),
+        }
+    }
+
+    /// `amount` equals the `expected` result of formula `how`; `None` (an overflowing
+    /// formula) decides nothing.
     fn equals(
         &self,
         sink: &mut Sink,
         rule: &'static str,
-        field: &str,
-        expected: Decimal,
+        amount: Amount,
+        expected: Option<Decimal>,
         how: &str,
     ) {
-        let Some(actual) = self.dec(field) else {
+        let Amount { field, value } = amount;
+        let (Some(actual), Some(expected)) = (value, expected) else {
             return;
         };
-        if (actual - expected).abs() > Decimal::new(1, 2) {
+        if differ(actual, expected) {
             self.report(
                 sink,
                 rule,
@@ -392,13 +415,14 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
         }
         c.require(sink, "R-XML1-043", Level::Warning, "MA_LY_DO_VNT", why);
     }
-    let period = (c.get("NAM_QT"), c.get("THANG_QT"));
-    if let (Ok(year), Ok(month), Some(ra)) = (
-        period.0.parse::<u32>(),
-        period.1.parse::<u32>(),
-        ra.get(..6),
-    ) {
-        if ra.parse::<u32>().is_ok_and(|ra| year * 100 + month < ra) {
+    let number = |text: Option<&str>| text.and_then(|t| t.parse::<u32>().ok());
+    let period = (
+        number(Some(c.get("NAM_QT"))),
+        number(Some(c.get("THANG_QT"))),
+    );
+    let discharged = (number(ra.get(..4)), number(ra.get(4..6)));
+    if let ((Some(year), Some(month)), (Some(..), Some(..))) = (period, discharged) {
+        if period < discharged {
             c.report(
                 sink,
                 "R-XML1-044",
@@ -435,9 +459,9 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
         );
     }
     let revisit = c.get("NGAY_TAI_KHAM");
-    if ra.len() >= 8
-        && !revisit.is_empty()
-        && revisit.split(';').any(|d| d.len() != 8 || *d <= ra[..8])
+    let ra_day = ra.get(..8);
+    if !revisit.is_empty()
+        && ra_day.is_some_and(|ra| revisit.split(';').any(|d| d.len() != 8 || d <= ra))
     {
         c.report(
             sink,
@@ -471,8 +495,8 @@ fn xml1_rules(c: &Ctx, sink: &mut Sink) {
         c.equals(
             sink,
             "R-XML1-052",
-            "T_BHTT",
-            bh - bncct,
+            c.amount("T_BHTT"),
+            bh.checked_sub(bncct),
             "T_TONGCHI_BH - T_BNCCT",
         );
     }
@@ -588,88 +612,94 @@ fn xml1_cards(c: &Ctx, sink: &mut Sink) {
 }
 
 /// R-XML2-012/013 and R-XML3-020: how a line's cost is split between payers.
-fn split(c: &Ctx, sink: &mut Sink, rule_sources: &'static str, rule_split: &'static str) {
+fn split(
+    c: &Ctx,
+    sink: &mut Sink,
+    costs: &Costs,
+    rule_sources: &'static str,
+    rule_split: &'static str,
+) {
     let parts = [
         "T_NGUONKHAC_NSNN",
         "T_NGUONKHAC_VTNN",
         "T_NGUONKHAC_VTTN",
         "T_NGUONKHAC_CL",
     ];
-    if let Some(sum) = parts
-        .iter()
-        .map(|p| c.dec(p).or(c.get(p).is_empty().then_some(Decimal::ZERO)))
-        .sum::<Option<Decimal>>()
-    {
-        c.equals(
-            sink,
-            rule_sources,
-            "T_NGUONKHAC",
-            sum,
-            "T_NGUONKHAC_NSNN + _VTNN + _VTTN + _CL",
-        );
-    }
-    let (Some(bv), Some(bh)) = (c.dec("THANH_TIEN_BV"), c.dec("THANH_TIEN_BH")) else {
+    let sum = total(
+        parts
+            .iter()
+            .map(|p| c.dec(p).or(c.get(p).is_empty().then_some(Decimal::ZERO))),
+    );
+    c.equals(
+        sink,
+        rule_sources,
+        costs.other,
+        sum,
+        "T_NGUONKHAC_NSNN + _VTNN + _VTTN + _CL",
+    );
+    let (Some(bv), Some(bh)) = (costs.bv.value, costs.bh.value) else {
         return;
     };
     let (Some(bntt), Some(bncct), Some(bhtt), Some(other)) = (
-        c.dec("T_BNTT"),
-        c.dec("T_BNCCT"),
-        c.dec("T_BHTT"),
-        c.dec("T_NGUONKHAC"),
+        costs.bntt.value,
+        costs.bncct.value,
+        costs.bhtt.value,
+        costs.other.value,
     ) else {
         return;
     };
     c.equals(
         sink,
         rule_split,
-        "THANH_TIEN_BV",
-        bntt + bncct + bhtt + other,
+        costs.bv,
+        total([bntt, bncct, bhtt, other].map(Some)),
         "T_BNTT + T_BNCCT + T_BHTT + T_NGUONKHAC",
     );
     if other.is_zero() {
         if let Some(rate) = c.dec("MUC_HUONG") {
-            let expected = round2(bh * rate / hundred());
+            let expected = rounded(&[bh, rate], 100);
             c.equals(
                 sink,
                 rule_split,
-                "T_BHTT",
+                costs.bhtt,
                 expected,
                 "THANH_TIEN_BH × MUC_HUONG / 100",
             );
             c.equals(
                 sink,
                 rule_split,
-                "T_BNCCT",
-                bh - expected,
+                costs.bncct,
+                expected.and_then(|e| bh.checked_sub(e)),
                 "THANH_TIEN_BH - T_BHTT",
             );
         }
         c.equals(
             sink,
             rule_split,
-            "T_BNTT",
-            bv - bh,
+            costs.bntt,
+            bv.checked_sub(bh),
             "THANH_TIEN_BV - THANH_TIEN_BH",
         );
     }
 }
 
 fn xml2(c: &Ctx, sink: &mut Sink) {
+    let costs = Costs::read(c);
     let (qty, price, ratio) = (c.dec("SO_LUONG"), c.dec("DON_GIA"), c.dec("TYLE_TT_BH"));
     if let (Some(q), Some(p)) = (qty, price) {
         c.equals(
             sink,
             "R-XML2-010",
-            "THANH_TIEN_BV",
-            round2(q * p),
+            costs.bv,
+            rounded(&[q, p], 1),
             "SO_LUONG × DON_GIA",
         );
         if let Some(r) = ratio {
             c.equals(
                 sink,
                 "R-XML2-011",
-                "THANH_TIEN_BH",
-                round2(q * p * r / hundred()),
+                costs.bh,
+                rounded(&[q, p, r], 100),
                 "SO_LUONG × DON_GIA × TYLE_TT_BH / 100",
             );
         }
@@ -694,7 +724,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
             "Out-of-scope drug (PHAM_VI 2): TYLE_TT_BH must be 0".into(),
         );
     }
-    split(c, sink, "R-XML2-012", "R-XML2-013");
+    split(c, sink, &costs, "R-XML2-012", "R-XML2-013");
     let blood = matches!(c.get("MA_NHOM"), "7" | "17");
     if !blood {
         c.require(
@@ -727,6 +757,14 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
             "SO_DANG_KY contains spaces".into(),
         );
     }
+    // The spec marks it conditional; the validator keeps the QĐ 4210 requirement.
+    c.require(
+        sink,
+        "R-XML2-016",
+        Level::Error,
+        "MA_BAC_SI",
+        ("thuốc được kê", "a drug is prescribed"),
+    );
     c.in_stay(sink, "R-XML2-017", "NGAY_YL");
     c.order(sink, "R-XML2-018", Level::Error, "NGAY_YL", "NGAY_TH_YL");
 }
@@ -735,6 +773,7 @@ fn xml2(c: &Ctx, sink: &mut Sink) {
 pub const BEDS: [&str; 3] = ["14", "15", "16"];
 
 fn xml3(c: &Ctx, sink: &mut Sink) {
+    let costs = Costs::read(c);
     let group = c.get("MA_NHOM");
     if !c.has("MA_DICH_VU") && !c.has("MA_VAT_TU") {
         c.report(
@@ -875,24 +914,24 @@ fn xml3(c: &Ctx, sink: &mut Sink) {
             c.equals(
                 sink,
                 "R-XML3-018",
-                "THANH_TIEN_BV",
-                round2(q * p * r / hundred()),
+                costs.bv,
+                rounded(&[q, p, r], 100),
                 "SO_LUONG × DON_GIA_BV × TYLE_TT_DV / 100",
             );
         }
         if let (Some(p), Some(b)) = (c.dec("DON_GIA_BH"), ratio_bh) {
-            let expected = round2(q * p * r / hundred() * b / hundred());
+            let expected = rounded(&[q, p, r, b], 10_000);
             c.equals(
                 sink,
                 "R-XML3-019",
-                "THANH_TIEN_BH",
+                costs.bh,
                 expected,
                 "SO_LUONG × DON_GIA_BH × TYLE_TT_DV × TYLE_TT_BH / 10000",
             );
         }
     }
-    split(c, sink, "R-XML3-020", "R-XML3-020");
-    if let (Some(paid), Some(ceiling)) = (c.dec("T_BHTT"), c.dec("T_TRANTT")) {
+    split(c, sink, &costs, "R-XML3-020", "R-XML3-020");
+    if let (Some(paid), Some(ceiling)) = (costs.bhtt.value, c.dec("T_TRANTT")) {
         if paid > ceiling {
             c.report(
                 sink,
@@ -1050,7 +1089,7 @@ fn xml7(c: &Ctx, sink: &mut Sink) {
         );
     }
     let (ct, ra) = (c.get("NGAY_CT"), c.get("NGAY_RA"));
-    if ct.len() == 8 && ra.len() >= 8 && ct != &ra[..8] {
+    if ct.len() == 8 && ra.get(..8).is_some_and(|day| day != ct) {
         c.report(
             sink,
             "R-XML7-004",
@@ -1091,21 +1130,45 @@ fn xml9(c: &Ctx, sink: &mut Sink) {
     }
 }
 
+fn xml4(c: &Ctx, sink: &mut Sink) {
+    if c.has("GIA_TRI") {
+        c.require(
+            sink,
+            "R-XML4-004",
+            Level::Error,
+            "NGAY_KQ",
+            ("có GIA_TRI", "GIA_TRI is present"),
+        );
+    }
+    // An outsourced test (XX.YYYY.ZZZZ.K.xxxxx, R-XML3-008) is read at the other facility.
+    if c.get("MA_DICH_VU").split('.').nth(3) != Some("K") {
+        c.require(
+            sink,
+            "R-XML4-006",
+            Level::Warning,
+            "MA_BS_DOC_KQ",
+            (
+                "xét nghiệm không gửi cơ sở khác",
+                "the test is not outsourced",
+            ),
+        );
+    }
+}
+
 fn xml10(c: &Ctx, sink: &mut Sink) {
-    if let Some(xml1) = c.xml1 {
-        // The pregnancy leave starts on a day of the examination.
-        let tu = c.get("TU_NGAY");
-        let (vao, ra) = (xml1.get("NGAY_VAO"), xml1.get("NGAY_RA"));
-        if not_after(vao, tu) == Some(false) || not_after(tu, ra) == Some(false) {
-            c.report(
-                sink,
-                "R-XML10-002",
-                Level::Warning,
-                "TU_NGAY",
-                format!("TU_NGAY {tu} không phải ngày khám ({vao}–{ra})"),
-                format!("TU_NGAY {tu} is not a day of the examination ({vao}–{ra})"),
-            );
-        }
+    // PL: the leave starts on the day the patient came for the examination, i.e. the date of
+    // NGAY_VAO, not any later day of the episode.
+    let tu = c.get("TU_NGAY");
+    let came = c.xml1.and_then(|x| x.get("NGAY_VAO").get(..8));
+    if let Some(came) = came.filter(|came| tu.len() == 8 && *came != tu) {
+        c.report(
+            sink,
+            "R-XML10-002",
+            Level::Warning,
+            "TU_NGAY",
+            format!("TU_NGAY {tu} khác ngày người bệnh đến khám ({came})"),
+            format!("TU_NGAY {tu} is not the day the patient came for the examination ({came})"),
+        );
     }
     let span = day_number(c.get("TU_NGAY"))
         .zip(day_number(c.get("DEN_NGAY")))
@@ -1181,7 +1244,11 @@ fn xml11(c: &Ctx, sink: &mut Sink) {
 fn xml14(c: &Ctx, sink: &mut Sink) {
     let Some(xml1) = c.xml1 else { return };
     let (hen, ra) = (c.get("NGAY_HEN_KL"), xml1.get("NGAY_RA"));
-    if hen.len() >= 8 && ra.len() >= 8 && hen[..8] <= ra[..8] {
+    if hen
+        .get(..8)
+        .zip(ra.get(..8))
+        .is_some_and(|(hen, ra)| hen <= ra)
+    {
         c.report(
             sink,
             "R-XML14-002",
