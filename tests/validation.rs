@@ -46,15 +46,14 @@ fn the_committed_vn_package_is_what_its_sources_generate() {
     );
 }
 
-/// HL7's hl7.fhir.r4.core 4.0.1 package, unpacked once. `VNFHIR_R4_CORE_PACKAGE` overrides
-/// where the .tgz is; by default it is the project's reference copy beside the repository.
+/// HL7's hl7.fhir.r4.core 4.0.1 package, unpacked once: the copy vendored in
+/// `fhir-profiles/r4/`, or the .tgz that `VNFHIR_R4_CORE_PACKAGE` names.
 fn core_package() -> &'static std::path::Path {
     static UNPACKED: OnceLock<tempfile::TempDir> = OnceLock::new();
     UNPACKED
         .get_or_init(|| {
-            let tgz = std::env::var("VNFHIR_R4_CORE_PACKAGE").unwrap_or_else(|_| {
-                format!("{ROOT}/../shared/reference/fhir-r4-core/hl7.fhir.r4.core-4.0.1.tgz")
-            });
+            let tgz = std::env::var("VNFHIR_R4_CORE_PACKAGE")
+                .unwrap_or_else(|_| format!("{ROOT}/fhir-profiles/r4/hl7.fhir.r4.core-4.0.1.tgz"));
             assert!(
                 std::path::Path::new(&tgz).exists(),
                 "{tgz} is missing: set VNFHIR_R4_CORE_PACKAGE to hl7.fhir.r4.core-4.0.1.tgz \
