@@ -118,6 +118,11 @@ fn string_search_ignores_case_and_vietnamese_accents() {
             sorted(vec![p.duc.clone(), p.an.clone()])
         );
         assert_eq!(q("address-city=ha%20noi").len(), 3);
+        // `name` and `address` also search the rows of their parts.
+        assert_eq!(q("name:exact=%C4%90%E1%BA%B7ng"), vec![p.thuy.clone()]);
+        assert_eq!(q("phonetic=dang"), vec![p.thuy.clone()]);
+        assert_eq!(q("address=noi").len(), 3);
+        assert!(q("address-city=home").is_empty());
         assert_eq!(q("name=nguyen&gender=female"), Vec::<String>::new());
     });
 }
@@ -293,6 +298,14 @@ fn references_chains_has_periods_and_quantities() {
         assert_eq!(q("length=1.0"), vec![e3.clone()]);
         assert_eq!(q("length=le1||d"), sorted(vec![e1.clone(), e3.clone()]));
         assert!(q("length=5||min").is_empty());
+        // `patient` shares the `subject` rows, limited to Patient targets.
+        let mut grouped = visit(tag, "g1", "2024-08-01T08:00:00+07:00", None, "planned", 1.0);
+        grouped["subject"] = json!({"reference": "Group/g1"});
+        let e4 = s.create(&grouped);
+        assert_eq!(q("patient:missing=true"), vec![e4.clone()]);
+        assert_eq!(q("subject=Group/g1"), vec![e4.clone()]);
+        assert!(q("patient=g1").is_empty());
+        assert!(q("patient:missing=false").iter().all(|e| *e != e4));
 
         let has = sorted(ids(&search(
             s,

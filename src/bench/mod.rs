@@ -262,6 +262,12 @@ fn load(args: &LoadArgs) -> Result<(), String> {
         args.patients,
         resources as f64 / seconds
     );
+    let started = Instant::now();
+    store.analyze().map_err(|e| format!("{e:?}"))?;
+    println!(
+        "statistics refreshed in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -8,7 +8,6 @@ use super::negotiation::negotiate;
 use super::validate::CONFORMANCE_TYPES;
 use super::AppState;
 use crate::fhir::datetime::{format_instant, now};
-use crate::search::params::Index;
 use crate::search::registry::registry;
 use crate::store::projection::PROJECTIONS;
 use crate::validation::Validator;
@@ -41,7 +40,7 @@ pub fn capability_statement(base: &str, validator: &Validator) -> Value {
                 registry()
                     .definitions(source)
                     .iter()
-                    .filter(|d| d.supported.is_some_and(|s| s.index == Index::References))
+                    .filter(|d| d.supported.is_some_and(|s| s.reference_rows().is_some()))
                     .map(|d| format!("{source}:{}", d.code))
                     .collect()
             };
@@ -51,7 +50,7 @@ pub fn capability_statement(base: &str, validator: &Validator) -> Value {
                     registry()
                         .definitions(source.resource_type())
                         .iter()
-                        .filter(|d| d.supported.is_some_and(|s| s.index == Index::References))
+                        .filter(|d| d.supported.is_some_and(|s| s.reference_rows().is_some()))
                         .filter(|d| d.targets.iter().any(|t| t == name))
                         .map(|d| format!("{}:{}", source.resource_type(), d.code))
                         .collect::<Vec<_>>()

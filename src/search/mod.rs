@@ -180,11 +180,10 @@ fn includes(
                 continue;
             }
             let mut sql = Sql::new(postgres);
-            let rt = sql.bind(Bind::Text(include.source.into()));
-            let p = sql.bind(Bind::Text(include.param.into()));
+            let rows = sql::reference_rows(&mut sql, "x", include.source, &include.rows);
             let ids = ids_in(&mut sql, &sources);
             sql.text = format!(
-                "SELECT x.target AS value FROM resource_reference x WHERE x.resource_type = {rt} AND x.param = {p} AND x.resource_id IN ({ids})"
+                "SELECT x.target AS value FROM resource_reference x WHERE {rows} AND x.resource_id IN ({ids})"
             );
             let targets = db.strings(&sql)?;
             added.extend(fetch_targets(db, &targets, include.target, &mut seen)?);
@@ -195,12 +194,11 @@ fn includes(
                 continue;
             }
             let mut sql = Sql::new(postgres);
-            let rt = sql.bind(Bind::Text(include.source.into()));
-            let p = sql.bind(Bind::Text(include.param.into()));
+            let rows = sql::reference_rows(&mut sql, "x", include.source, &include.rows);
             let ids = ids_in(&mut sql, &targets);
             sql.text = format!(
                 "SELECT DISTINCT x.resource_type || '/' || x.resource_id AS value FROM resource_reference x \
-                 WHERE x.resource_type = {rt} AND x.param = {p} AND x.target IN ({ids})"
+                 WHERE {rows} AND x.target IN ({ids})"
             );
             let sources = db.strings(&sql)?;
             added.extend(fetch_targets(db, &sources, None, &mut seen)?);

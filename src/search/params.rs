@@ -45,8 +45,9 @@ pub enum Index {
     Telecom(Option<&'static str>),
     /// `resource_string` rows of this parameter.
     Strings,
-    /// `resource_string` rows of another parameter with the same values (`phonetic` → `name`).
-    StringsOf(&'static str),
+    /// `resource_string` rows of several parameters, the first one its own: `name` searches
+    /// the whole-name rows and the `family` and `given` rows, which are not stored twice.
+    StringsOf(&'static [&'static str]),
     /// Inclusive UTC timestamp range columns; a missing end means "still going on".
     Instants {
         start: &'static str,
@@ -60,6 +61,12 @@ pub enum Index {
     /// `resource_reference` rows of this parameter (target types come from the official
     /// definition).
     References,
+    /// `resource_reference` rows of another parameter whose target is of one type
+    /// (`patient` → `subject` rows that point at a Patient), so the rows are not stored twice.
+    ReferencesOf {
+        param: &'static str,
+        target: &'static str,
+    },
     /// A numeric column with its unit code column.
     Quantity {
         value: &'static str,
@@ -79,6 +86,28 @@ impl SearchParam {
     pub const fn new(code: &'static str, kind: ParamType, index: Index) -> SearchParam {
         SearchParam { code, kind, index }
     }
+
+    /// The `resource_reference` rows behind a reference parameter.
+    pub fn reference_rows(&self) -> Option<ReferenceRows> {
+        match self.index {
+            Index::References => Some(ReferenceRows {
+                param: self.code,
+                target: None,
+            }),
+            Index::ReferencesOf { param, target } => Some(ReferenceRows {
+                param,
+                target: Some(target),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// `resource_reference` rows of `param`, limited to targets of one type when `target` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferenceRows {
+    pub param: &'static str,
+    pub target: Option<&'static str>,
 }
 
 /// Parameters every type supports, from `Resource`.

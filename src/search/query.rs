@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::params::{Index, ParamType, SearchParam};
+use super::params::{Index, ParamType, ReferenceRows, SearchParam};
 use super::registry::{registry, Definition};
 use crate::fhir::datetime::{self, Precision};
 use crate::fhir::text::search_form;
@@ -121,7 +121,7 @@ pub enum Filter {
     },
     /// `reference.inner`: the resource points (through `param`) at a `target_type` matching `inner`.
     Chain {
-        param: &'static str,
+        rows: ReferenceRows,
         target_type: &'static str,
         inner: Box<Filter>,
     },
@@ -130,7 +130,7 @@ pub enum Filter {
     /// `_has:Source:param:inner`: some `source` resource points here through `param`.
     Has {
         source: &'static str,
-        param: &'static str,
+        rows: ReferenceRows,
         inner: Box<Filter>,
     },
 }
@@ -161,7 +161,7 @@ pub enum Summary {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Include {
     pub source: &'static str,
-    pub param: &'static str,
+    pub rows: ReferenceRows,
     pub target: Option<&'static str>,
     pub iterate: bool,
 }
@@ -327,7 +327,11 @@ pub fn parse(
 fn sortable(param: &SearchParam) -> bool {
     !matches!(
         param.index,
-        Index::Identifier | Index::Coding | Index::Telecom(_) | Index::References
+        Index::Identifier
+            | Index::Coding
+            | Index::Telecom(_)
+            | Index::References
+            | Index::ReferencesOf { .. }
     )
 }
 
@@ -380,10 +384,10 @@ fn parse_include(name: &str, value: &str, iterate: bool) -> Result<Include, Sear
     };
     let source = stored_type(source).ok_or_else(bad)?;
     let definition = registry().find(source, param).ok_or_else(bad)?;
-    let supported = definition.supported.ok_or_else(bad)?;
-    if supported.index != Index::References {
-        return Err(bad());
-    }
+    let rows = definition
+        .supported
+        .and_then(|s| s.reference_rows())
+        .ok_or_else(bad)?;
     let target = match target {
         Some(t) => Some(
             stored_type(t)
@@ -394,7 +398,7 @@ fn parse_include(name: &str, value: &str, iterate: bool) -> Result<Include, Sear
     };
     Ok(Include {
         source,
-        param: supported.code,
+        rows,
         target,
         iterate,
     })
@@ -670,10 +674,7 @@ fn parse_chain(
     let Some(definition) = registry().find(resource_type, code) else {
         return Ok(None);
     };
-    let Some(param) = definition
-        .supported
-        .filter(|p| p.index == Index::References)
-    else {
+    let Some(rows) = definition.supported.and_then(|p| p.reference_rows()) else {
         return Ok(None);
     };
     let candidates: Vec<&'static str> = definition
@@ -686,7 +687,7 @@ fn parse_chain(
     for target_type in candidates {
         if let Some(inner) = parse_filter(target_type, inner, value)? {
             chains.push(Filter::Chain {
-                param: param.code,
+                rows,
                 target_type,
                 inner: Box::new(inner),
             });
@@ -722,9 +723,9 @@ fn parse_has(
     };
     let source = stored_type(source).ok_or_else(bad)?;
     let definition = registry().find(source, code).ok_or_else(bad)?;
-    let param = definition
+    let rows = definition
         .supported
-        .filter(|p| p.index == Index::References)
+        .and_then(|p| p.reference_rows())
         .ok_or_else(bad)?;
     if !definition.targets.iter().any(|t| t == resource_type) {
         return Err(bad());
@@ -732,7 +733,7 @@ fn parse_has(
     let inner = parse_filter(source, inner, value)?.ok_or_else(bad)?;
     Ok(Some(Filter::Has {
         source,
-        param: param.code,
+        rows,
         inner: Box::new(inner),
     }))
 }
@@ -867,7 +868,10 @@ mod tests {
         assert!(matches!(
             &request.filters[2],
             Filter::Chain {
-                param: "patient",
+                rows: ReferenceRows {
+                    param: "subject",
+                    target: Some("Patient")
+                },
                 target_type: "Patient",
                 ..
             }
@@ -877,7 +881,10 @@ mod tests {
             &has.filters[0],
             Filter::Has {
                 source: "Encounter",
-                param: "subject",
+                rows: ReferenceRows {
+                    param: "subject",
+                    target: None
+                },
                 ..
             }
         ));

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 
-use super::params::{Index, SearchParam};
+use super::params::{Index, ReferenceRows, SearchParam};
 use super::query::{Filter, Modifier, Prefix, SearchRequest, SearchValue, Sort};
 use crate::fhir::text::search_form;
 use crate::store::projection;
@@ -126,19 +126,18 @@ pub fn condition(sql: &mut Sql, resource_type: &str, a: &str, filter: &Filter) -
             }
         }
         Filter::Chain {
-            param,
+            rows,
             target_type,
             inner,
         } => {
             let x = sql.alias();
             let y = sql.alias();
-            let rt = sql.text(resource_type);
-            let p = sql.text(param);
+            let link = reference_rows(sql, &x, resource_type, rows);
             let prefix = sql.text(&format!("{target_type}/"));
             let table = table_of(target_type);
             let inner = condition(sql, target_type, &y, inner);
             format!(
-                "EXISTS (SELECT 1 FROM resource_reference {x} WHERE {x}.resource_type = {rt} AND {x}.param = {p} \
+                "EXISTS (SELECT 1 FROM resource_reference {x} WHERE {link} \
                  AND {x}.resource_id = {a}.id AND {x}.target IN \
                  (SELECT {prefix} || {y}.id FROM {table} {y} WHERE NOT {y}.deleted AND {inner}))"
             )
@@ -152,30 +151,44 @@ pub fn condition(sql: &mut Sql, resource_type: &str, a: &str, filter: &Filter) -
         }
         Filter::Has {
             source,
-            param,
+            rows,
             inner,
         } => {
             let x = sql.alias();
             let y = sql.alias();
-            let st = sql.text(source);
-            let p = sql.text(param);
+            let link = reference_rows(sql, &x, source, rows);
             let prefix = sql.text(&format!("{resource_type}/"));
             let table = table_of(source);
             let inner = condition(sql, source, &y, inner);
             format!(
                 "EXISTS (SELECT 1 FROM resource_reference {x} JOIN {table} {y} ON {y}.id = {x}.resource_id \
-                 WHERE {x}.resource_type = {st} AND {x}.param = {p} AND {x}.target = {prefix} || {a}.id \
+                 WHERE {link} AND {x}.target = {prefix} || {a}.id \
                  AND NOT {y}.deleted AND {inner})"
             )
         }
     }
 }
 
-/// The parameter whose child rows hold `param`'s values.
-fn indexed_code(param: &SearchParam) -> &'static str {
+/// The `resource_reference` rows of `rows` for sources of `resource_type`, aliased `x`.
+pub fn reference_rows(sql: &mut Sql, x: &str, resource_type: &str, rows: &ReferenceRows) -> String {
+    let rt = sql.text(resource_type);
+    let p = sql.text(rows.param);
+    let mut link = format!("{x}.resource_type = {rt} AND {x}.param = {p}");
+    if let Some(target) = rows.target {
+        let of_type = sql.starts_with(&format!("{x}.target"), &format!("{target}/"));
+        link.push_str(&format!(" AND {of_type}"));
+    }
+    link
+}
+
+/// The rows of `param` in a shared index table aliased `x`.
+fn param_rows(sql: &mut Sql, x: &str, param: &SearchParam) -> String {
     match param.index {
-        Index::StringsOf(code) => code,
-        _ => param.code,
+        Index::StringsOf(codes) => {
+            let codes: Vec<String> = codes.iter().map(|c| sql.text(c)).collect();
+            format!("{x}.param IN ({})", codes.join(", "))
+        }
+        _ => format!("{x}.param = {}", sql.text(param.code)),
     }
 }
 
@@ -202,9 +215,15 @@ fn child_exists(
             format!("{x}.resource_type = {rt} AND {x}.resource_id = {a}.id")
         }
         _ => {
-            let rt = sql.text(resource_type);
-            let p = sql.text(indexed_code(param));
-            format!("{x}.resource_type = {rt} AND {x}.param = {p} AND {x}.resource_id = {a}.id")
+            let rows = match param.reference_rows() {
+                Some(rows) => reference_rows(sql, &x, resource_type, &rows),
+                None => {
+                    let rt = sql.text(resource_type);
+                    let rows = param_rows(sql, &x, param);
+                    format!("{x}.resource_type = {rt} AND {rows}")
+                }
+            };
+            format!("{rows} AND {x}.resource_id = {a}.id")
         }
     };
     let table = match param.index {
@@ -384,28 +403,31 @@ fn param_condition(
                 or_all(parts)
             })
         }
-        Index::References => child_exists(sql, resource_type, a, param, |sql, x| {
-            let parts = values
-                .iter()
-                .map(|v| match v {
-                    SearchValue::Reference(targets) => {
-                        let targets: Vec<String> = targets.iter().map(|t| sql.text(t)).collect();
-                        format!("{x}.target IN ({})", targets.join(", "))
-                    }
-                    SearchValue::ReferenceIdentifierValue(value) => {
-                        // Any system: an `identifier:` target that ends with `|value`.
-                        let identifier = sql.starts_with(&format!("{x}.target"), "identifier:");
-                        let tail = sql.text(&format!("|{value}"));
-                        format!(
-                            "({identifier} AND \
+        Index::References | Index::ReferencesOf { .. } => {
+            child_exists(sql, resource_type, a, param, |sql, x| {
+                let parts = values
+                    .iter()
+                    .map(|v| match v {
+                        SearchValue::Reference(targets) => {
+                            let targets: Vec<String> =
+                                targets.iter().map(|t| sql.text(t)).collect();
+                            format!("{x}.target IN ({})", targets.join(", "))
+                        }
+                        SearchValue::ReferenceIdentifierValue(value) => {
+                            // Any system: an `identifier:` target that ends with `|value`.
+                            let identifier = sql.starts_with(&format!("{x}.target"), "identifier:");
+                            let tail = sql.text(&format!("|{value}"));
+                            format!(
+                                "({identifier} AND \
                              SUBSTR({x}.target, LENGTH({x}.target) - LENGTH({tail}) + 1) = {tail})"
-                        )
-                    }
-                    _ => "1=0".into(),
-                })
-                .collect();
-            or_all(parts)
-        }),
+                            )
+                        }
+                        _ => "1=0".into(),
+                    })
+                    .collect();
+                or_all(parts)
+            })
+        }
         Index::Instants { start, end } => {
             let parts = values
                 .iter()
@@ -589,7 +611,12 @@ pub fn sort_expression(sql: &mut Sql, resource_type: &str, a: &str, param: &Sear
         _ => {
             let x = sql.alias();
             let rt = sql.text(resource_type);
-            let p = sql.text(indexed_code(param));
+            // The parameter's own rows: the whole name, not its parts.
+            let own = match param.index {
+                Index::StringsOf(codes) => codes[0],
+                _ => param.code,
+            };
+            let p = sql.text(own);
             format!(
                 "(SELECT MIN({x}.token) FROM resource_string {x} WHERE {x}.resource_type = {rt} \
                  AND {x}.param = {p} AND {x}.resource_id = {a}.id AND {x}.exact IS NOT NULL)"

@@ -242,6 +242,19 @@ impl Store {
         db::migrate(&mut conn)
     }
 
+    /// Refreshes the planner's statistics after a bulk load; on PostgreSQL it also sets the
+    /// visibility map, without which index-only scans still visit every heap row.
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let command = if self.is_postgres() {
+            "VACUUM (ANALYZE)"
+        } else {
+            "ANALYZE"
+        };
+        diesel::sql_query(command).execute(&mut *conn)?;
+        Ok(())
+    }
+
     fn conn(&self) -> Result<diesel::r2d2::PooledConnection<db::Manager>, StoreError> {
         self.pool
             .get()

@@ -179,7 +179,14 @@ impl Projection for EncounterProjection {
                 },
             ),
             SearchParam::new("subject", Reference, References),
-            SearchParam::new("patient", Reference, References),
+            SearchParam::new(
+                "patient",
+                Reference,
+                ReferencesOf {
+                    param: "subject",
+                    target: "Patient",
+                },
+            ),
             SearchParam::new("service-provider", Reference, References),
             SearchParam::new("location", Reference, References),
             SearchParam::new("diagnosis", Reference, References),
@@ -205,7 +212,7 @@ impl Projection for EncounterProjection {
                 .into_iter()
                 .flat_map(|h| items(h, "specialArrangement")),
         );
-        values.subject("subject", resource.get("subject"));
+        values.reference("subject", resource.get("subject"));
         values.reference("service-provider", resource.get("serviceProvider"));
         values.reference("part-of", resource.get("partOf"));
         for location in items(resource, "location") {

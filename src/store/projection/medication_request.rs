@@ -118,7 +118,14 @@ impl Projection for MedicationRequestProjection {
                 },
             ),
             SearchParam::new("subject", Reference, References),
-            SearchParam::new("patient", Reference, References),
+            SearchParam::new(
+                "patient",
+                Reference,
+                ReferencesOf {
+                    param: "subject",
+                    target: "Patient",
+                },
+            ),
             SearchParam::new("encounter", Reference, References),
             SearchParam::new("requester", Reference, References),
             SearchParam::new("intended-dispenser", Reference, References),
@@ -139,7 +146,7 @@ impl Projection for MedicationRequestProjection {
             }
         }
         values.tokens_of("category", items(resource, "category"));
-        values.subject("subject", resource.get("subject"));
+        values.reference("subject", resource.get("subject"));
         values.reference("encounter", resource.get("encounter"));
         values.reference("requester", resource.get("requester"));
         values.reference("intended-performer", resource.get("performer"));

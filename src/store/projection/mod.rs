@@ -298,17 +298,6 @@ impl SearchValues {
         }
     }
 
-    /// `reference` for `param`, plus `patient` when the target is a Patient.
-    pub fn subject(&mut self, param: &'static str, value: Option<&Value>) {
-        self.reference(param, value);
-        if let Some((_, target)) = self.references.last() {
-            if target.starts_with("Patient/") && param != "patient" {
-                let target = target.clone();
-                self.references.push(("patient", target));
-            }
-        }
-    }
-
     /// `_tag`, `_security`, `_profile` and `_source` from `meta`, for every type.
     fn meta(&mut self, resource: &Value) {
         let Some(meta) = resource.get("meta") else {
@@ -507,7 +496,7 @@ mod tests {
             &json!({"text": "Khám bệnh", "coding": [{"system": "s1", "code": "01"}, {"code": "AMB", "display": "x"}]}),
         );
         values.token("status", &json!("finished"));
-        values.subject(
+        values.reference(
             "subject",
             Some(&json!({"reference": "http://h/fhir/Patient/p1/_history/2"})),
         );
@@ -564,7 +553,6 @@ mod tests {
             refs,
             [
                 ("subject", "Patient/p1"),
-                ("patient", "Patient/p1"),
                 ("requester", "identifier:s|CCHN-1")
             ]
         );

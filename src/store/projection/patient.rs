@@ -198,13 +198,22 @@ impl Projection for PatientProjection {
     fn search_params(&self) -> &'static [SearchParam] {
         use Index::*;
         use ParamType::{Date, Reference, String, Token};
+        // `name` and `address` match any part; the parts keep their own rows only.
+        const NAME_ROWS: &[&str] = &["name", "family", "given"];
+        const ADDRESS_ROWS: &[&str] = &[
+            "address",
+            "address-city",
+            "address-state",
+            "address-country",
+            "address-postalcode",
+        ];
         const PARAMS: &[SearchParam] = &[
             SearchParam::new("identifier", Token, Identifier),
-            SearchParam::new("name", String, Strings),
+            SearchParam::new("name", String, StringsOf(NAME_ROWS)),
             SearchParam::new("family", String, Strings),
             SearchParam::new("given", String, Strings),
-            SearchParam::new("phonetic", String, StringsOf("name")),
-            SearchParam::new("address", String, Strings),
+            SearchParam::new("phonetic", String, StringsOf(NAME_ROWS)),
+            SearchParam::new("address", String, StringsOf(ADDRESS_ROWS)),
             SearchParam::new("address-city", String, Strings),
             SearchParam::new("address-country", String, Strings),
             SearchParam::new("address-postalcode", String, Strings),
@@ -260,23 +269,14 @@ impl Projection for PatientProjection {
                 (!parts.is_empty()).then(|| parts.join(" "))
             });
             values.string("name", full.map(Value::String).as_ref());
-            values.string("family", name.get("family"));
-            values.string("name", name.get("family"));
-            for part in ["given", "prefix", "suffix"] {
+            for part in ["prefix", "suffix"] {
                 values.strings_of("name", std::iter::once(name), part);
             }
+            values.string("family", name.get("family"));
             values.strings_of("given", std::iter::once(name), "given");
         }
         for address in items(resource, "address") {
-            for part in [
-                "text",
-                "line",
-                "city",
-                "district",
-                "state",
-                "postalCode",
-                "country",
-            ] {
+            for part in ["text", "line", "district"] {
                 values.strings_of("address", std::iter::once(address), part);
             }
             values.string("address-city", address.get("city"));

@@ -1,0 +1,18 @@
+DROP INDEX immunization_occurrence;
+DROP INDEX medication_request_authored_on;
+CREATE INDEX patient_cccd ON patient (cccd);
+CREATE INDEX patient_bhyt_card ON patient (bhyt_card);
+CREATE INDEX patient_name_search ON patient_name (search text_pattern_ops);
+CREATE INDEX patient_address_codes ON patient_address (province_code, district_code, ward_code);
+CREATE INDEX encounter_ma_lk ON encounter (ma_lk);
+CREATE INDEX encounter_patient_period ON encounter (patient_id, period_start);
+CREATE INDEX encounter_subject_period ON encounter (subject_ref, period_start);
+CREATE INDEX encounter_facility_period ON encounter (facility_code, period_start);
+CREATE INDEX encounter_diagnosis_icd ON encounter_diagnosis (icd_code);
+CREATE INDEX immunization_patient ON immunization (patient_id, occurrence_start);
+CREATE INDEX immunization_patient_ref ON immunization (patient_ref, occurrence_start);
+CREATE INDEX immunization_encounter ON immunization (encounter_ref);
+CREATE INDEX medication_request_patient ON medication_request (patient_id, authored_on_start);
+CREATE INDEX medication_request_subject ON medication_request (subject_ref, authored_on_start);
+CREATE INDEX medication_request_encounter ON medication_request (encounter_ref);
+CREATE INDEX medication_request_prescription ON medication_request (prescription_id);
