@@ -657,3 +657,41 @@ fn reference_identifier_modifier() {
         assert!(q("requester:identifier=CCHN").is_empty());
     });
 }
+
+/// The load tool's path: a bulk batch, then fresh planner statistics, and the people are
+/// found by CCCD, by accent-free name and by address part over REST.
+#[test]
+fn a_bulk_loaded_population_is_analyzed_and_found() {
+    use vnfhir::bench::population;
+    use vnfhir::store::{RequestContext, Store};
+    each_backend(|s| {
+        let store = Store::open(&s.database, 2).unwrap();
+        let ctx = RequestContext {
+            caller: "test".into(),
+            facility: None,
+            request_id: unique_id("load"),
+        };
+        let first = 7_000_000 + std::process::id() as u64 * 10;
+        let resources = (first..first + 3).flat_map(population::household).collect();
+        assert_eq!(store.create_batch(&ctx, resources).unwrap(), 18);
+        store.analyze(&ctx).unwrap();
+        let person = population::person(first);
+        let cccd = person["identifier"][0]["value"].as_str().unwrap();
+        let found = ids(&search(
+            s,
+            &format!("Patient?identifier=https://fhir.vnfhir.org/sid/cccd|{cccd}"),
+        ));
+        assert_eq!(found, vec![population::patient_id(first)]);
+        let name = vnfhir::fhir::text::search_form(person["name"][0]["text"].as_str().unwrap());
+        let by_name = ids(&search(
+            s,
+            &format!("Patient?name={}&_count=1000", name.replace(' ', "%20")),
+        ));
+        assert!(by_name.contains(&population::patient_id(first)));
+        let visits = ids(&search(
+            s,
+            &format!("Encounter?patient={}", population::patient_id(first)),
+        ));
+        assert_eq!(visits.len(), population::VISITS as usize);
+    });
+}

@@ -207,6 +207,14 @@ fn probe(base: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn load_context() -> RequestContext {
+    RequestContext {
+        caller: "vnfhir bench load".into(),
+        facility: None,
+        request_id: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
 fn load(args: &LoadArgs) -> Result<(), String> {
     let database = Database::parse(&args.database)?;
     let store = Arc::new(Store::open(&database, args.threads as u32 + 1)?);
@@ -230,11 +238,7 @@ fn load(args: &LoadArgs) -> Result<(), String> {
                 args.batch.max(1),
             );
             thread::spawn(move || -> Result<usize, String> {
-                let ctx = RequestContext {
-                    caller: "vnfhir bench load".into(),
-                    facility: None,
-                    request_id: uuid::Uuid::new_v4().to_string(),
-                };
+                let ctx = load_context();
                 let mut written = 0;
                 loop {
                     let from = next.fetch_add(batch, Ordering::Relaxed);
@@ -263,7 +267,9 @@ fn load(args: &LoadArgs) -> Result<(), String> {
         resources as f64 / seconds
     );
     let started = Instant::now();
-    store.analyze().map_err(|e| format!("{e:?}"))?;
+    store
+        .analyze(&load_context())
+        .map_err(|e| format!("{e:?}"))?;
     println!(
         "statistics refreshed in {:.1}s",
         started.elapsed().as_secs_f64()

@@ -244,7 +244,7 @@ impl Store {
 
     /// Refreshes the planner's statistics after a bulk load; on PostgreSQL it also sets the
     /// visibility map, without which index-only scans still visit every heap row.
-    pub fn analyze(&self) -> Result<(), StoreError> {
+    pub fn analyze(&self, _ctx: &RequestContext) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let command = if self.is_postgres() {
             "VACUUM (ANALYZE)"
