@@ -477,6 +477,18 @@ fn result_controls() {
         let none = search(s, &format!("{base}&_total=none"));
         assert!(none.get("total").is_none());
         assert_eq!(ids(&none).len(), 3);
+        // Past the first page: `accurate` counts, `estimate` asks PostgreSQL's planner
+        // (SQLite has no estimate and counts).
+        let accurate = search(s, &format!("{base}&_count=1"));
+        assert_eq!(accurate["total"], 3);
+        let estimate = search(s, &format!("{base}&_total=estimate&_count=1"));
+        let estimated = estimate["total"].as_i64().expect("an estimated total");
+        if s.backend == "sqlite" {
+            assert_eq!(estimated, 3);
+        } else {
+            assert!(estimated >= 1, "{estimate}");
+        }
+        assert_eq!(ids(&estimate).len(), 1);
         let summary = search(s, &format!("{base}&_summary=true&_count=1"));
         let resource = &summary["entry"][0]["resource"];
         assert!(resource.get("maritalStatus").is_none(), "{resource}");

@@ -137,6 +137,7 @@ pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage
     let total = match request.total {
         Total::None => None,
         _ if boundary.is_none() && !more => Some(matches.len() as i64),
+        Total::Estimate if postgres => Some(db.estimate(&sql::estimate_query(request))?),
         _ => Some(count(db)?),
     };
     let included = includes(db, request, &matches)?;

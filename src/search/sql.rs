@@ -738,6 +738,15 @@ pub fn page_query(
 
 /// `SELECT COUNT(*)` of every match.
 pub fn count_query(request: &SearchRequest, postgres: bool) -> Sql {
+    every_match(request, postgres, "SELECT COUNT(*) AS n")
+}
+
+/// PostgreSQL's plan for reading every match, whose top row estimate is `_total=estimate`.
+pub fn estimate_query(request: &SearchRequest) -> Sql {
+    every_match(request, true, "EXPLAIN (FORMAT JSON) SELECT 1")
+}
+
+fn every_match(request: &SearchRequest, postgres: bool, select: &str) -> Sql {
     let mut sql = Sql::new(postgres);
     let table = table_of(request.resource_type);
     let conditions: Vec<String> = request
@@ -745,7 +754,7 @@ pub fn count_query(request: &SearchRequest, postgres: bool) -> Sql {
         .iter()
         .map(|f| condition(&mut sql, request.resource_type, "t", f))
         .collect();
-    let mut text = format!("SELECT COUNT(*) AS n FROM {table} t WHERE NOT t.deleted");
+    let mut text = format!("{select} FROM {table} t WHERE NOT t.deleted");
     for condition in conditions {
         text.push_str(" AND ");
         text.push_str(&condition);

@@ -594,6 +594,12 @@ impl FoundRow {
 }
 
 #[derive(QueryableByName)]
+struct PlanRow {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+#[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -621,6 +627,9 @@ pub trait Reader {
 
     fn count(&mut self, sql: &Sql) -> Result<i64, StoreError>;
 
+    /// The planner's row estimate of an `EXPLAIN (FORMAT JSON)` query (PostgreSQL only).
+    fn estimate(&mut self, sql: &Sql) -> Result<i64, StoreError>;
+
     /// The `value` column of the SQL.
     fn strings(&mut self, sql: &Sql) -> Result<Vec<String>, StoreError>;
 }
@@ -641,6 +650,17 @@ impl Reader for DbConnection {
     fn count(&mut self, sql: &Sql) -> Result<i64, StoreError> {
         let rows: Vec<CountRow> = load_sql!(self, sql, CountRow)?;
         Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    fn estimate(&mut self, sql: &Sql) -> Result<i64, StoreError> {
+        let rows: Vec<PlanRow> = load_sql!(self, sql, PlanRow)?;
+        let plan: Option<Value> = rows
+            .first()
+            .and_then(|r| serde_json::from_str(&r.plan).ok());
+        plan.as_ref()
+            .and_then(|p| p[0]["Plan"]["Plan Rows"].as_f64())
+            .map(|rows| rows.round() as i64)
+            .ok_or_else(|| StoreError::Database("the query plan has no row estimate".into()))
     }
 
     fn strings(&mut self, sql: &Sql) -> Result<Vec<String>, StoreError> {
