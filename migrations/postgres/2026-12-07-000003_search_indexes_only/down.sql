@@ -1,5 +1,11 @@
 DROP INDEX immunization_occurrence;
 DROP INDEX medication_request_authored_on;
+DROP INDEX patient_birth_date;
+DROP INDEX patient_gender_birth_date;
+DROP INDEX encounter_period;
+CREATE INDEX patient_birth_date ON patient (birth_date, birth_date_end);
+CREATE INDEX patient_gender_birth_date ON patient (gender, birth_date);
+CREATE INDEX encounter_period ON encounter (period_start);
 CREATE INDEX patient_cccd ON patient (cccd);
 CREATE INDEX patient_bhyt_card ON patient (bhyt_card);
 CREATE INDEX patient_name_search ON patient_name (search text_pattern_ops);
