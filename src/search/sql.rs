@@ -105,7 +105,15 @@ pub fn condition(sql: &mut Sql, resource_type: &str, a: &str, filter: &Filter) -
             modifier,
             values,
         } => {
-            let positive = param_condition(sql, resource_type, a, param, *modifier, values);
+            let positive = param_condition(
+                sql,
+                resource_type,
+                a,
+                param,
+                *modifier,
+                values,
+                Form::Exists,
+            );
             if *modifier == Modifier::Not {
                 match param.index {
                     Index::Code { column, .. } | Index::Flag(column) => {
@@ -192,30 +200,39 @@ fn param_rows(sql: &mut Sql, x: &str, param: &SearchParam) -> String {
     }
 }
 
-/// `EXISTS (SELECT 1 FROM child x WHERE <link> AND <rows>)` for child-table indexes.
+/// How a child-table condition is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    /// `EXISTS (SELECT 1 FROM child x WHERE <rows> AND x.resource_id = a.id)`.
+    Exists,
+    /// `SELECT x.resource_id AS id FROM child x WHERE <rows>`: the matching ids themselves.
+    Ids,
+}
+
+/// A condition on the rows of a child-table index, as `form` asks.
 fn child_exists(
     sql: &mut Sql,
     resource_type: &str,
     a: &str,
     param: &SearchParam,
+    form: Form,
     rows: impl FnOnce(&mut Sql, &str) -> String,
 ) -> String {
     let x = sql.alias();
-    let link = match param.index {
+    let (owner, link) = match param.index {
         Index::Telecom(system) => {
-            let mut link = format!("{x}.patient_id = {a}.id");
-            if let Some(system) = system {
-                let s = sql.text(system);
-                link.push_str(&format!(" AND {x}.system = {s}"));
-            }
-            link
+            let link = match system {
+                Some(system) => format!("{x}.system = {}", sql.text(system)),
+                None => "1=1".into(),
+            };
+            ("patient_id", link)
         }
         Index::Identifier => {
             let rt = sql.text(resource_type);
-            format!("{x}.resource_type = {rt} AND {x}.resource_id = {a}.id")
+            ("resource_id", format!("{x}.resource_type = {rt}"))
         }
         _ => {
-            let rows = match param.reference_rows() {
+            let link = match param.reference_rows() {
                 Some(rows) => reference_rows(sql, &x, resource_type, &rows),
                 None => {
                     let rt = sql.text(resource_type);
@@ -223,7 +240,7 @@ fn child_exists(
                     format!("{x}.resource_type = {rt} AND {rows}")
                 }
             };
-            format!("{rows} AND {x}.resource_id = {a}.id")
+            ("resource_id", link)
         }
     };
     let table = match param.index {
@@ -234,7 +251,12 @@ fn child_exists(
         _ => "resource_reference",
     };
     let rows = rows(sql, &x);
-    format!("EXISTS (SELECT 1 FROM {table} {x} WHERE {link} AND {rows})")
+    match form {
+        Form::Exists => format!(
+            "EXISTS (SELECT 1 FROM {table} {x} WHERE {link} AND {x}.{owner} = {a}.id AND {rows})"
+        ),
+        Form::Ids => format!("SELECT {x}.{owner} AS id FROM {table} {x} WHERE {link} AND {rows}"),
+    }
 }
 
 fn presence(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) -> String {
@@ -247,7 +269,9 @@ fn presence(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) ->
         | Index::Quantity { value: column, .. } => {
             format!("{a}.{column} IS NOT NULL")
         }
-        _ => child_exists(sql, resource_type, a, param, |_, _| "1=1".into()),
+        _ => child_exists(sql, resource_type, a, param, Form::Exists, |_, _| {
+            "1=1".into()
+        }),
     }
 }
 
@@ -296,6 +320,7 @@ fn param_condition(
     param: &SearchParam,
     modifier: Modifier,
     values: &[SearchValue],
+    form: Form,
 ) -> String {
     match param.index {
         Index::Id => {
@@ -347,7 +372,7 @@ fn param_condition(
                 .collect();
             or_all(parts)
         }
-        Index::Identifier => child_exists(sql, resource_type, a, param, |sql, x| {
+        Index::Identifier => child_exists(sql, resource_type, a, param, form, |sql, x| {
             let parts = values
                 .iter()
                 .map(|v| match v {
@@ -362,7 +387,7 @@ fn param_condition(
                 .collect();
             or_all(parts)
         }),
-        Index::Coding => child_exists(sql, resource_type, a, param, |sql, x| {
+        Index::Coding => child_exists(sql, resource_type, a, param, form, |sql, x| {
             let parts = values
                 .iter()
                 .map(|v| match (modifier, v) {
@@ -374,7 +399,7 @@ fn param_condition(
                 .collect();
             or_all(parts)
         }),
-        Index::Telecom(_) => child_exists(sql, resource_type, a, param, |sql, x| {
+        Index::Telecom(_) => child_exists(sql, resource_type, a, param, form, |sql, x| {
             let parts = values
                 .iter()
                 .map(|v| system_code(sql, x, "system", "value", v))
@@ -382,7 +407,7 @@ fn param_condition(
             or_all(parts)
         }),
         Index::Strings | Index::StringsOf(_) => {
-            child_exists(sql, resource_type, a, param, |sql, x| {
+            child_exists(sql, resource_type, a, param, form, |sql, x| {
                 let parts = values
                     .iter()
                     .filter_map(|v| match v {
@@ -404,7 +429,7 @@ fn param_condition(
             })
         }
         Index::References | Index::ReferencesOf { .. } => {
-            child_exists(sql, resource_type, a, param, |sql, x| {
+            child_exists(sql, resource_type, a, param, form, |sql, x| {
                 let parts = values
                     .iter()
                     .map(|v| match v {
@@ -646,6 +671,81 @@ pub struct Boundary {
     pub id: String,
 }
 
+/// Whether a child-table index (all but the type's own columns) holds `param`'s values.
+fn in_child_table(param: &SearchParam) -> bool {
+    !matches!(
+        param.index,
+        Index::Id
+            | Index::Code { .. }
+            | Index::Flag(_)
+            | Index::Instants { .. }
+            | Index::Dates { .. }
+            | Index::Quantity { .. }
+    )
+}
+
+/// Whether `filter` reads nothing of the type's row but its id.
+fn on_id_only(filter: &Filter) -> bool {
+    match filter {
+        Filter::Param { param, .. } => param.index == Index::Id || in_child_table(param),
+        Filter::Missing { param, .. } => in_child_table(param),
+        Filter::Chain { .. } | Filter::Has { .. } => true,
+        Filter::AnyOf(filters) => filters.iter().all(on_id_only),
+    }
+}
+
+/// Where the matches come from: the live rows of the type's table, or, when the order is by
+/// id and every filter reads only the id, the ids of the first child-table filter's index
+/// rows. Index rows exist only for live resources (a delete leaves none), so the type table
+/// is not probed once per match: a common name at a million patients matches thousands.
+/// Returns the `FROM …` text, its alias and the filters left to apply.
+fn source<'r>(
+    sql: &mut Sql,
+    request: &'r SearchRequest,
+) -> (String, &'static str, Vec<&'r Filter>) {
+    let table = table_of(request.resource_type);
+    let every: Vec<&Filter> = request.filters.iter().collect();
+    if !request.sort.is_empty() || !every.iter().all(|f| on_id_only(f)) {
+        return (format!("{table} t WHERE NOT t.deleted"), "t", every);
+    }
+    let driver = every.iter().enumerate().find_map(|(i, f)| match f {
+        Filter::Param {
+            param,
+            modifier,
+            values,
+        } if in_child_table(param)
+            && *modifier != Modifier::Not
+            && !matches!(param.index, Index::Telecom(_)) =>
+        {
+            Some((i, param, *modifier, values))
+        }
+        _ => None,
+    });
+    let Some((driver, param, modifier, values)) = driver else {
+        return (format!("{table} t WHERE NOT t.deleted"), "t", every);
+    };
+    let ids = param_condition(
+        sql,
+        request.resource_type,
+        "d",
+        param,
+        modifier,
+        values,
+        Form::Ids,
+    );
+    let rest = every
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != driver)
+        .map(|(_, f)| f)
+        .collect();
+    (
+        format!("(SELECT DISTINCT id FROM ({ids}) m) d WHERE 1=1"),
+        "d",
+        rest,
+    )
+}
+
 /// `SELECT` of one page: id, version, lastUpdated, content and the sort keys as text.
 pub fn page_query(
     request: &SearchRequest,
@@ -654,11 +754,10 @@ pub fn page_query(
     limit: i64,
 ) -> Option<Sql> {
     let mut sql = Sql::new(postgres);
-    let a = "t";
     let table = table_of(request.resource_type);
-    let mut conditions: Vec<String> = request
-        .filters
-        .iter()
+    let (from, a, filters) = source(&mut sql, request);
+    let mut conditions: Vec<String> = filters
+        .into_iter()
         .map(|f| condition(&mut sql, request.resource_type, a, f))
         .collect();
     let expressions: Vec<(String, &Sort)> = request
@@ -723,14 +822,21 @@ pub fn page_query(
     // The page's ids first, from indexes alone where the filters allow (the `{table}_live`
     // partial index covers `NOT deleted`); the stored JSON is read for those rows only.
     let order = order.join(", ");
-    let mut page = format!("SELECT {a}.id FROM {table} {a} WHERE NOT {a}.deleted");
+    let mut page = format!("SELECT {a}.id FROM {from}");
     for condition in conditions {
         page.push_str(" AND ");
         page.push_str(&condition);
     }
+    // Sort keys are expressions on `t` in both queries; ids from a child table order alone.
+    let outer_order = if a == "t" {
+        order.clone()
+    } else {
+        format!("t.id {}", if backward { "DESC" } else { "ASC" })
+    };
     sql.text = format!(
-        "SELECT {a}.id, {a}.version_id, {a}.last_updated, {a}.content, {} FROM {table} {a} \
-         WHERE {a}.id IN ({page} ORDER BY {order} LIMIT {limit}) ORDER BY {order}",
+        "SELECT t.id, t.version_id, t.last_updated, t.content, {} FROM {table} t \
+         WHERE NOT t.deleted AND t.id IN ({page} ORDER BY {order} LIMIT {limit}) \
+         ORDER BY {outer_order}",
         keys.join(", ")
     );
     Some(sql)
@@ -748,13 +854,12 @@ pub fn estimate_query(request: &SearchRequest) -> Sql {
 
 fn every_match(request: &SearchRequest, postgres: bool, select: &str) -> Sql {
     let mut sql = Sql::new(postgres);
-    let table = table_of(request.resource_type);
-    let conditions: Vec<String> = request
-        .filters
-        .iter()
-        .map(|f| condition(&mut sql, request.resource_type, "t", f))
+    let (from, a, filters) = source(&mut sql, request);
+    let conditions: Vec<String> = filters
+        .into_iter()
+        .map(|f| condition(&mut sql, request.resource_type, a, f))
         .collect();
-    let mut text = format!("{select} FROM {table} t WHERE NOT t.deleted");
+    let mut text = format!("{select} FROM {from}");
     for condition in conditions {
         text.push_str(" AND ");
         text.push_str(&condition);
