@@ -321,3 +321,29 @@ fn cpu_throughput() {
         );
     }
 }
+
+/// Every example resource of `examples/` claims the VN Core profile of its type and passes it.
+#[test]
+fn the_examples_claim_and_pass_their_vn_core_profile() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(format!("{ROOT}/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let resource: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let profile = validator()
+            .vn_profile(resource["resourceType"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            resource["meta"]["profile"],
+            serde_json::json!([profile]),
+            "{path:?}"
+        );
+        let issues = validator().validate(&resource, &[]);
+        assert_eq!(issues, vec![], "{path:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}
