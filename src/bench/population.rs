@@ -257,6 +257,7 @@ fn encounter(index: u64, visit: u64, subject: &Value) -> Value {
         "contained": [{
             "resourceType": "Condition",
             "id": "cd1",
+            "text": narrative(&format!("{icd} {diagnosis}")),
             "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
             "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]},
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]}],
