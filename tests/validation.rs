@@ -300,9 +300,16 @@ fn cpu_throughput() {
         resource("medication-request-002-valid-inpatient-daily-order"),
         resource("immunization-001-valid-influenza"),
     ];
+    // Households of the generated population, as `vnfhir bench ingest` sends them.
+    let generated: Vec<serde_json::Value> = (0..100)
+        .flat_map(vnfhir::bench::population::household)
+        .map(|(_, _, resource)| resource)
+        .collect();
+    let generated: Vec<&serde_json::Value> = generated.iter().collect();
     for (name, resources, rounds) in [
         ("VN Core Patient", &visit[..1], 50_000),
         ("visit resources", &visit[..], 10_000),
+        ("generated resources", &generated[..], 100),
     ] {
         let started = thread_cpu_ns();
         let mut issues = 0;

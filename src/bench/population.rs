@@ -239,7 +239,12 @@ fn visit_draw(index: u64, visit: u64) -> ((u32, u32, u32), usize, usize, usize) 
         1 + rng.below(28) as u32,
     );
     let mut pick = |n: usize| rng.below(n as u64) as usize;
-    (day, pick(CASES.len()), pick(DOCTORS.len()), pick(NURSES.len()))
+    (
+        day,
+        pick(CASES.len()),
+        pick(DOCTORS.len()),
+        pick(NURSES.len()),
+    )
 }
 
 /// A finished outpatient visit (one BHYT episode) with its diagnosis held in the Encounter.
@@ -247,9 +252,7 @@ fn encounter(index: u64, visit: u64, subject: &Value) -> Value {
     let ((year, month, day), case, _, _) = visit_draw(index, visit);
     let (icd, diagnosis, ..) = CASES[case];
     let date = format!("{year}-{month:02}-{day:02}");
-    let coded = |system: &str, code: &str, display: &str| {
-        json!({"system": format!("https://fhir.vnfhir.org/CodeSystem/{system}"), "code": code, "display": display})
-    };
+    let coded = |system: &str, code: &str, display: &str| json!({"system": format!("https://fhir.vnfhir.org/CodeSystem/{system}"), "code": code, "display": display});
     json!({
         "resourceType": "Encounter",
         "meta": meta("vn-core-encounter"),

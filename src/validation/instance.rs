@@ -904,18 +904,17 @@ impl<'a> Walk<'a> {
             !own.iter()
                 .any(|o| std::sync::Arc::ptr_eq(o, c) || o.key == c.key)
         });
+        let env = Env {
+            resource: self.resource,
+            root: self.root,
+            terminology: &self.validator.terminology,
+        };
         for constraint in own.iter().chain(extra) {
             let holds = match &constraint.check {
                 Check::Ele1 => Ok(ele_1(&node)),
                 Check::Ext1 => Ok(ext_1(&node)),
-                Check::Path(expression) => {
-                    let env = Env {
-                        resource: self.resource,
-                        root: self.root,
-                        terminology: &self.validator.terminology,
-                    };
-                    expression.holds(node, &env)
-                }
+                Check::Dom3(_) if contained_referenced(&node, self.resource) => Ok(true),
+                Check::Path(expression) | Check::Dom3(expression) => expression.holds(node, &env),
                 Check::Unsupported(_) => continue,
             };
             match holds {
@@ -969,6 +968,44 @@ fn ext_1(node: &Node<'_>) -> bool {
             .is_some_and(|suffix| fhirpath::choice_type(suffix).is_some())
     });
     object.contains_key("extension") != has_value
+}
+
+/// When this is true, so is dom-3: every contained resource has a string `id` and `#id` is a
+/// string that `%resource.descendants()` reaches (a member other than `resourceType` or
+/// `_name`, or an item of its array), so `'#'+id in (… | descendants().as(canonical) | …)`.
+/// When it is false the expression decides.
+fn contained_referenced(node: &Node<'_>, resource: &Value) -> bool {
+    let Some(Value::Object(object)) = node.value else {
+        return false;
+    };
+    let Some(Value::Array(contained)) = object.get("contained") else {
+        return false;
+    };
+    !object.contains_key("_contained")
+        && contained.iter().all(|c| {
+            c.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| has_string(resource, &format!("#{id}")))
+        })
+}
+
+/// Whether `wanted` is a string member of `value` or of an object below it, or an item of an
+/// array there (not `resourceType`, not inside `_name` objects).
+fn has_string(value: &Value, wanted: &str) -> bool {
+    let Value::Object(object) = value else {
+        return false;
+    };
+    let found = |v: &Value| match v {
+        Value::String(s) => s == wanted,
+        v => has_string(v, wanted),
+    };
+    object
+        .iter()
+        .filter(|(key, _)| *key != "resourceType" && !key.starts_with('_'))
+        .any(|(_, v)| match v {
+            Value::Array(items) => items.iter().any(found),
+            v => found(v),
+        })
 }
 
 /// ele-1 without the interpreter: a value, or a child other than `id`.
@@ -1041,5 +1078,57 @@ mod tests {
             terminology: &terminology,
         };
         assert_eq!(ele_1(&node), ele.holds(node, &env).unwrap());
+    }
+
+    /// Where the native dom-3 says yes, the expression does too; where it says no, the
+    /// expression is asked.
+    #[test]
+    fn native_dom_3_only_answers_where_the_expression_holds() {
+        let dom_3 = Expression::compile(crate::validation::structure::DOM_3).unwrap();
+        let terminology = Terminology::default();
+        let condition = json!({"resourceType": "Condition", "id": "cd1"});
+        let samples = [
+            (
+                json!({"resourceType": "Encounter", "contained": [condition],
+                    "diagnosis": [{"condition": {"reference": "#cd1"}}]}),
+                true,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition],
+                    "extension": [{"url": "x", "valueCanonical": "#cd1"}]}),
+                true,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition]}),
+                false,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition],
+                    "_status": {"extension": [{"url": "x", "valueString": "#cd1"}]}}),
+                false,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition, {"resourceType": "Condition", "id": "cd2"}],
+                    "diagnosis": [{"condition": {"reference": "#cd1"}}]}),
+                false,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [{"resourceType": "Condition"}],
+                    "diagnosis": [{"condition": {"reference": "#"}}]}),
+                false,
+            ),
+        ];
+        for (sample, native) in &samples {
+            let env = Env {
+                resource: sample,
+                root: sample,
+                terminology: &terminology,
+            };
+            let node = fhirpath::resource_node(sample);
+            assert_eq!(contained_referenced(&node, sample), *native, "{sample}");
+            if *native {
+                assert!(dom_3.holds(node, &env).unwrap(), "{sample}");
+            }
+        }
     }
 }

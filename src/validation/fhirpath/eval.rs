@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::parse::{BinaryOp, Expr, Literal};
 use super::{choice_type, Function};
-use crate::validation::structure::{FastMap, Fnv};
 use crate::fhir::datetime::{parse_date_time, Precision};
+use crate::validation::structure::{FastMap, Fnv};
 
 /// An element of the resource. `value` is the JSON value (absent for a primitive that only
 /// has an id or extensions); `shadow` is a primitive's `_name` object.
