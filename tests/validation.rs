@@ -1,5 +1,5 @@
 //! Library-level tests of the profile engine (no HTTP server): the conformance corpus, the
-//! generated VN package, and loading every StructureDefinition of HL7's R4 package.
+//! generated VN package, the examples, and loading every StructureDefinition of HL7's R4 package.
 
 use std::sync::OnceLock;
 
