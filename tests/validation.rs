@@ -1,5 +1,5 @@
 //! Library-level tests of the profile engine (no HTTP server): the conformance corpus, the
-//! generated VN package, and loading every StructureDefinition of HL7's R4 package.
+//! generated VN package, the examples, and loading every StructureDefinition of HL7's R4 package.
 
 use std::sync::OnceLock;
 
@@ -300,9 +300,16 @@ fn cpu_throughput() {
         resource("medication-request-002-valid-inpatient-daily-order"),
         resource("immunization-001-valid-influenza"),
     ];
+    // Households of the generated population, as `vnfhir bench ingest` sends them.
+    let generated: Vec<serde_json::Value> = (0..100)
+        .flat_map(vnfhir::bench::population::household)
+        .map(|(_, _, resource)| resource)
+        .collect();
+    let generated: Vec<&serde_json::Value> = generated.iter().collect();
     for (name, resources, rounds) in [
         ("VN Core Patient", &visit[..1], 50_000),
         ("visit resources", &visit[..], 10_000),
+        ("generated resources", &generated[..], 100),
     ] {
         let started = thread_cpu_ns();
         let mut issues = 0;
@@ -320,4 +327,30 @@ fn cpu_throughput() {
             count / seconds
         );
     }
+}
+
+/// Every example resource of `examples/` claims the VN Core profile of its type and passes it.
+#[test]
+fn the_examples_claim_and_pass_their_vn_core_profile() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(format!("{ROOT}/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let resource: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let profile = validator()
+            .vn_profile(resource["resourceType"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            resource["meta"]["profile"],
+            serde_json::json!([profile]),
+            "{path:?}"
+        );
+        let issues = validator().validate(&resource, &[]);
+        assert_eq!(issues, vec![], "{path:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }

@@ -34,6 +34,10 @@ pub struct IngestArgs {
     /// Print the rate of every slice of this many resources.
     #[arg(long, default_value_t = 100_000)]
     pub slice: u64,
+    /// Leave `meta.profile` out, so that a server without `--require-vn-profiles` does not
+    /// validate the resources: the baseline for the cost of validate-on-write.
+    #[arg(long)]
+    pub no_profile_claims: bool,
 }
 
 /// People per Bundle of `entries` entries (the last one may be cut short).
@@ -79,6 +83,15 @@ pub fn visit_bundle(first: u64, entries: usize) -> Value {
     json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
 }
 
+/// Drops the entries' `meta` (only `meta.profile` is generated).
+fn without_profile_claims(bundle: &mut Value) {
+    for entry in bundle["entry"].as_array_mut().into_iter().flatten() {
+        if let Some(resource) = entry["resource"].as_object_mut() {
+            resource.remove("meta");
+        }
+    }
+}
+
 pub fn ingest(args: &IngestArgs) -> Result<(), String> {
     let base = args.base.trim_end_matches('/').to_string();
     probe(&base)?;
@@ -109,7 +122,7 @@ pub fn ingest(args: &IngestArgs) -> Result<(), String> {
                 progress.clone(),
                 base.clone(),
             );
-            let first = args.first;
+            let (first, claim_profiles) = (args.first, !args.no_profile_claims);
             thread::spawn(move || {
                 let agent = agent();
                 let mut latencies = Vec::new();
@@ -118,8 +131,11 @@ pub fn ingest(args: &IngestArgs) -> Result<(), String> {
                     if n >= bundles {
                         return latencies;
                     }
-                    let body =
-                        visit_bundle(first + n * people_per_bundle(entries), entries).to_string();
+                    let mut bundle = visit_bundle(first + n * people_per_bundle(entries), entries);
+                    if !claim_profiles {
+                        without_profile_claims(&mut bundle);
+                    }
+                    let body = bundle.to_string();
                     let sent = Instant::now();
                     let reply = agent
                         .post(&base)
@@ -207,14 +223,20 @@ mod tests {
             assert_eq!(full_urls.len(), entries);
             for entry in list {
                 let mut resource = entry["resource"].clone();
+                // `#…` points into the resource itself (a contained diagnosis).
                 for reference in references_mut(&mut resource) {
                     assert!(
-                        full_urls.contains(reference.as_str()),
+                        reference.starts_with('#') || full_urls.contains(reference.as_str()),
                         "{reference} in {entries}"
                     );
                 }
             }
         }
         assert_ne!(visit_bundle(0, 6), visit_bundle(1, 6));
+        let mut bundle = visit_bundle(0, 6);
+        assert!(!bundle["entry"][0]["resource"]["meta"]["profile"].is_null());
+        without_profile_claims(&mut bundle);
+        let entries = bundle["entry"].as_array().unwrap();
+        assert!(entries.iter().all(|e| e["resource"]["meta"].is_null()));
     }
 }

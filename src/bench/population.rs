@@ -13,14 +13,16 @@ const GIVEN: &[&str] = &[
     "An", "Bình", "Cường", "Dũng", "Hà", "Hạnh", "Hương", "Lan", "Linh", "Long", "Mai", "Nam",
     "Phúc", "Quân", "Thảo", "Trang", "Tuấn", "Yến", "Đức", "Ánh",
 ];
-/// (province code as in CCCD, BHYT province code, city name)
-const PROVINCES: &[(&str, &str, &str)] = &[
-    ("001", "01", "Hà Nội"),
-    ("079", "79", "TP. Hồ Chí Minh"),
-    ("048", "48", "Đà Nẵng"),
-    ("031", "31", "Hải Phòng"),
-    ("092", "92", "Cần Thơ"),
-    ("046", "46", "Huế"),
+/// (province code as in CCCD, BHYT and administrative-unit province code, city name, a ward
+/// code for the address's `dvhc`: the national list is not in our sources, only its shape is
+/// checked)
+const PROVINCES: &[(&str, &str, &str, &str)] = &[
+    ("001", "01", "Hà Nội", "00001"),
+    ("079", "79", "TP. Hồ Chí Minh", "26734"),
+    ("048", "48", "Đà Nẵng", "20194"),
+    ("031", "31", "Hải Phòng", "11311"),
+    ("092", "92", "Cần Thơ", "31117"),
+    ("046", "46", "Huế", "19792"),
 ];
 const CARD_GROUPS: &[&str] = &["DN", "HT", "TE", "GD", "HN", "CN", "BT", "XN"];
 
@@ -54,6 +56,90 @@ impl Rng {
     }
 }
 
+/// Where the VN Core profiles live; every generated resource claims its own.
+const PROFILES: &str = "https://fhir.vnfhir.org/StructureDefinition/";
+/// The facility of every generated visit (MA_CSKCB), in Hà Nội.
+const FACILITY: &str = "01001";
+/// Diagnoses (ICD-10), each with the drug prescribed for it (ATC) and its dosage.
+const CASES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "I10",
+        "Bệnh lý tăng huyết áp vô căn (nguyên phát)",
+        "C08CA01",
+        "Amlodipin 5 mg",
+        "Uống 1 viên/lần x 1 lần/ngày vào buổi sáng",
+    ),
+    (
+        "J06.9",
+        "Nhiễm trùng đường hô hấp trên cấp, không đặc hiệu",
+        "N02BE01",
+        "Paracetamol 500 mg",
+        "Uống 1 viên x 3 lần/ngày, sau ăn",
+    ),
+    (
+        "E11.9",
+        "Bệnh đái tháo đường không phụ thuộc insulin, không có biến chứng",
+        "A10BA02",
+        "Metformin 500 mg",
+        "Uống 1 viên x 2 lần/ngày, sau ăn sáng và tối",
+    ),
+    (
+        "K29.7",
+        "Viêm dạ dày, không đặc hiệu",
+        "A02BC01",
+        "Omeprazol 20 mg",
+        "Uống 1 viên/ngày trước ăn sáng 30 phút",
+    ),
+    (
+        "M54.5",
+        "Đau vùng thắt lưng",
+        "M01AC06",
+        "Meloxicam 7,5 mg",
+        "Uống 1 viên/ngày sau ăn",
+    ),
+];
+/// Practising certificates (CCHN) of the facility's doctors and nurses.
+const DOCTORS: &[(&str, &str)] = &[
+    ("001234/HNO-CCHN", "BS. Lê Minh Tuấn"),
+    ("002345/HNO-CCHN", "BS. Phạm Thu Hà"),
+    ("003456/HNO-CCHN", "BS. Nguyễn Quốc Bình"),
+];
+const NURSES: &[(&str, &str)] = &[
+    ("004567/HNO-CCHN", "ĐD. Trần Thị Hoa"),
+    ("005678/HNO-CCHN", "ĐD. Vũ Thị Lan"),
+];
+
+fn meta(profile: &str) -> Value {
+    json!({"profile": [format!("{PROFILES}{profile}")]})
+}
+
+/// A generated narrative (R4's dom-6 asks for one); the texts hold no markup characters.
+fn narrative(text: &str) -> Value {
+    json!({
+        "status": "generated",
+        "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{text}</div>")
+    })
+}
+
+/// A practitioner named by practising certificate, as VN Core asks of a requester.
+fn practitioner((cchn, name): (&str, &str)) -> Value {
+    json!({
+        "identifier": {"system": "https://fhir.vnfhir.org/sid/cchn", "value": cchn},
+        "display": name
+    })
+}
+
+/// The national e-prescription code: facility, 7 characters, then the kind (`c`: ordinary).
+fn prescription_code(serial: u64) -> String {
+    let mut code = [b'0'; 7];
+    let mut n = serial;
+    for digit in code.iter_mut().rev() {
+        *digit = b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize];
+        n /= 36;
+    }
+    format!("{FACILITY}{}-c", String::from_utf8_lossy(&code))
+}
+
 /// One Patient as a HIS would send it.
 pub fn patient(rng: &mut Rng) -> Value {
     let female = rng.below(2) == 0;
@@ -63,7 +149,7 @@ pub fn patient(rng: &mut Rng) -> Value {
     let year = 1940 + rng.below(85);
     let month = 1 + rng.below(12);
     let day = 1 + rng.below(28);
-    let (cccd_province, card_province, city) =
+    let (cccd_province, province, city, ward) =
         PROVINCES[rng.below(PROVINCES.len() as u64) as usize];
     // CCCD: province (3) + century/gender (1) + year (2) + serial (6).
     let century_gender = match (year >= 2000, female) {
@@ -79,12 +165,22 @@ pub fn patient(rng: &mut Rng) -> Value {
     );
     let bhxh = rng.digits(10);
     let card = format!(
-        "{}{}{card_province}{bhxh}",
+        "{}{}{province}{bhxh}",
         rng.pick(CARD_GROUPS),
         1 + rng.below(5)
     );
+    let name = format!("{family} {middle} {given}");
+    let sex = if female { "nữ" } else { "nam" };
+    let dvhc = |part: &str, code: &str| {
+        json!({
+            "url": part,
+            "valueCoding": {"system": "https://fhir.vnfhir.org/CodeSystem/dvhc", "code": code}
+        })
+    };
     json!({
         "resourceType": "Patient",
+        "meta": meta("vn-core-patient"),
+        "text": narrative(&format!("{name}, {sex}, sinh ngày {day:02}/{month:02}/{year}, CCCD {cccd}")),
         "identifier": [
             {"system": "https://fhir.vnfhir.org/sid/cccd", "value": cccd},
             {"system": "https://fhir.vnfhir.org/sid/bhyt-card", "value": card},
@@ -93,7 +189,7 @@ pub fn patient(rng: &mut Rng) -> Value {
         "active": true,
         "name": [{
             "use": "official",
-            "text": format!("{family} {middle} {given}"),
+            "text": name,
             "family": family,
             "given": [middle, given]
         }],
@@ -101,6 +197,10 @@ pub fn patient(rng: &mut Rng) -> Value {
         "gender": if female { "female" } else { "male" },
         "birthDate": format!("{year}-{month:02}-{day:02}"),
         "address": [{
+            "extension": [{
+                "url": "https://fhir.vnfhir.org/StructureDefinition/dvhc",
+                "extension": [dvhc("tinh", province), dvhc("xa", ward)]
+            }],
             "use": "home",
             "line": [format!("{} đường Lê Lợi", 1 + rng.below(300))],
             "city": city,
@@ -130,68 +230,123 @@ pub fn person(index: u64) -> Value {
     patient(&mut Rng::new(index))
 }
 
-fn visit_day(index: u64, visit: u64) -> (u32, u32, u32) {
+/// The day of a visit, and which case, doctor and nurse it has.
+fn visit_draw(index: u64, visit: u64) -> ((u32, u32, u32), usize, usize, usize) {
     let mut rng = Rng::new(index ^ (visit << 48) ^ 0x5EED);
-    (
+    let day = (
         2024 + rng.below(2) as u32,
         1 + rng.below(12) as u32,
         1 + rng.below(28) as u32,
+    );
+    let mut pick = |n: usize| rng.below(n as u64) as usize;
+    (
+        day,
+        pick(CASES.len()),
+        pick(DOCTORS.len()),
+        pick(NURSES.len()),
     )
 }
 
+/// A finished outpatient visit (one BHYT episode) with its diagnosis held in the Encounter.
+fn encounter(index: u64, visit: u64, subject: &Value) -> Value {
+    let ((year, month, day), case, _, _) = visit_draw(index, visit);
+    let (icd, diagnosis, ..) = CASES[case];
+    let date = format!("{year}-{month:02}-{day:02}");
+    let coded = |system: &str, code: &str, display: &str| json!({"system": format!("https://fhir.vnfhir.org/CodeSystem/{system}"), "code": code, "display": display});
+    json!({
+        "resourceType": "Encounter",
+        "meta": meta("vn-core-encounter"),
+        "text": narrative(&format!("Khám bệnh ngoại trú ngày {day:02}/{month:02}/{year}, chẩn đoán {icd} {diagnosis}")),
+        "contained": [{
+            "resourceType": "Condition",
+            "id": "cd1",
+            "text": narrative(&format!("{icd} {diagnosis}")),
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]},
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]}],
+            "code": {"coding": [coded("icd-10-vn", icd, diagnosis)]},
+            "subject": subject
+        }],
+        "extension": [
+            {"url": "https://fhir.vnfhir.org/StructureDefinition/ket-qua-dieu-tri", "valueCoding": coded("ket-qua-dtri", "2", "Đỡ")},
+            {"url": "https://fhir.vnfhir.org/StructureDefinition/doi-tuong-kcb", "valueCoding": coded("ma-doituong-kcb", "1.1", "Đúng tuyến: KCB đúng cơ sở đăng ký ban đầu")}
+        ],
+        "identifier": [{"system": format!("https://fhir.vnfhir.org/sid/cskcb/{FACILITY}/ma-lk"), "value": format!("LK{index}-{visit}")}],
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "type": [{"coding": [coded("ma-loai-kcb", "01", "Khám bệnh")]}],
+        "subject": subject,
+        "period": {"start": format!("{date}T08:00:00+07:00"), "end": format!("{date}T10:00:00+07:00")},
+        "diagnosis": [{
+            "condition": {"reference": "#cd1"},
+            "use": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/diagnosis-role", "code": "DD"}]},
+            "rank": 1
+        }],
+        "hospitalization": {"dischargeDisposition": {"coding": [coded("ma-loai-rv", "1", "Ra viện")]}},
+        "serviceProvider": {"identifier": {"system": "https://fhir.vnfhir.org/sid/cskcb", "value": FACILITY}}
+    })
+}
+
+/// The prescription of a visit, for its diagnosis.
+fn medication_request(index: u64, visit: u64, subject: &Value) -> Value {
+    let ((year, month, day), case, doctor, _) = visit_draw(index, visit);
+    let (_, _, atc, drug, dosage) = CASES[case];
+    json!({
+        "resourceType": "MedicationRequest",
+        "meta": meta("vn-core-medication-request"),
+        "text": narrative(&format!("Đơn thuốc ngoại trú: {drug}, {dosage}")),
+        "identifier": [{"system": "https://fhir.vnfhir.org/sid/don-thuoc", "value": prescription_code(index * VISITS + visit)}],
+        "status": "completed",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": atc}], "text": drug},
+        "subject": subject,
+        "encounter": {"reference": format!("Encounter/{}", encounter_id(index, visit))},
+        "authoredOn": format!("{year}-{month:02}-{day:02}T09:00:00+07:00"),
+        "requester": practitioner(DOCTORS[doctor]),
+        "dosageInstruction": [{"text": dosage}],
+        "dispenseRequest": {"quantity": {"value": 15, "unit": "viên"}}
+    })
+}
+
+/// The person's flu shot, after the visits.
+fn immunization(index: u64, subject: &Value) -> Value {
+    let ((year, month, day), _, _, nurse) = visit_draw(index, VISITS);
+    json!({
+        "resourceType": "Immunization",
+        "meta": meta("vn-core-immunization"),
+        "text": narrative(&format!("Tiêm vắc xin cúm mùa ngày {day:02}/{month:02}/{year}")),
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "150"}], "text": "Cúm mùa"},
+        "patient": subject,
+        "occurrenceDateTime": format!("{year}-{month:02}-{day:02}T09:00:00+07:00"),
+        "lotNumber": format!("LOT{}", index % 97),
+        "performer": [{"actor": practitioner(NURSES[nurse])}]
+    })
+}
+
 /// Everything the loader writes for person `index`: the Patient, [`VISITS`] outpatient
-/// Encounters each with a MedicationRequest, and one Immunization.
+/// Encounters each with a MedicationRequest, and one Immunization, each claiming (and
+/// passing) its VN Core profile.
 pub fn household(index: u64) -> Vec<(&'static str, String, Value)> {
     let patient = patient_id(index);
     let subject = json!({"reference": format!("Patient/{patient}")});
-    let mut resources = vec![("Patient", patient.clone(), person(index))];
+    let mut resources = vec![("Patient", patient, person(index))];
     for visit in 0..VISITS {
-        let (year, month, day) = visit_day(index, visit);
-        let encounter = encounter_id(index, visit);
-        let start = format!("{year}-{month:02}-{day:02}T08:00:00+07:00");
         resources.push((
             "Encounter",
-            encounter.clone(),
-            json!({
-                "resourceType": "Encounter",
-                "identifier": [{"system": "https://fhir.vnfhir.org/sid/cskcb/01001/ma-lk", "value": format!("LK{index}-{visit}")}],
-                "status": "finished",
-                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
-                "type": [{"coding": [{"system": "https://fhir.vnfhir.org/CodeSystem/ma-loai-kcb", "code": "01"}]}],
-                "subject": subject,
-                "period": {"start": start, "end": format!("{year}-{month:02}-{day:02}T10:00:00+07:00")},
-                "serviceProvider": {"identifier": {"system": "https://fhir.vnfhir.org/sid/cskcb", "value": "01001"}}
-            }),
+            encounter_id(index, visit),
+            encounter(index, visit, &subject),
         ));
         resources.push((
             "MedicationRequest",
             format!("vn-m-{index}-{visit}"),
-            json!({
-                "resourceType": "MedicationRequest",
-                "identifier": [{"system": "https://fhir.vnfhir.org/sid/don-thuoc", "value": format!("DT{index}-{visit}")}],
-                "status": "completed",
-                "intent": "order",
-                "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "N02BE01", "display": "Paracetamol"}]},
-                "subject": subject,
-                "encounter": {"reference": format!("Encounter/{encounter}")},
-                "authoredOn": format!("{year}-{month:02}-{day:02}T09:00:00+07:00"),
-                "dosageInstruction": [{"text": "Uống 1 viên x 3 lần/ngày, sau ăn"}],
-                "dispenseRequest": {"quantity": {"value": 15, "unit": "viên"}}
-            }),
+            medication_request(index, visit, &subject),
         ));
     }
-    let (year, month, day) = visit_day(index, VISITS);
     resources.push((
         "Immunization",
         format!("vn-i-{index}"),
-        json!({
-            "resourceType": "Immunization",
-            "status": "completed",
-            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "150"}], "text": "Cúm mùa"},
-            "patient": subject,
-            "occurrenceDateTime": format!("{year}-{month:02}-{day:02}T09:00:00+07:00"),
-            "lotNumber": format!("LOT{}", index % 97)
-        }),
+        immunization(index, &subject),
     ));
     resources
 }
@@ -239,6 +394,21 @@ mod tests {
             format!("Patient/{}", patient_id(42))
         );
         assert_eq!(household[0].2, person(42));
+    }
+
+    /// Fails when the generator drifts from VN Core: every resource of a few households,
+    /// held to its profile, gives no issue at all (not even a warning).
+    #[test]
+    fn every_generated_resource_passes_its_vn_core_profile() {
+        let validator = crate::validation::Validator::load("https://fhir.vnfhir.org").unwrap();
+        for index in [0, 1, 42, 999_999] {
+            for (resource_type, _, resource) in household(index) {
+                let profile = validator.vn_profile(resource_type).unwrap();
+                assert_eq!(resource["meta"]["profile"][0], profile);
+                let issues = validator.validate(&resource, &[profile]);
+                assert!(issues.is_empty(), "{resource_type} of {index}: {issues:#?}");
+            }
+        }
     }
 
     #[test]

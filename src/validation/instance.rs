@@ -89,33 +89,27 @@ fn pattern_matches(instance: &Value, pattern: &Value) -> bool {
     }
 }
 
-/// The values at a dotted path (arrays flattened; a choice name finds `nameType`).
-fn values_at<'a>(value: &'a Value, path: &[String]) -> Vec<&'a Value> {
-    let mut current = vec![value];
-    for name in path {
-        let mut next = Vec::new();
-        for value in current {
-            let Some(object) = value.as_object() else {
-                continue;
-            };
-            let found = object
-                .get(name.as_str())
-                .into_iter()
-                .chain(object.iter().filter_map(|(k, v)| {
-                    k.strip_prefix(name.as_str())
-                        .and_then(fhirpath::choice_type)
-                        .map(|_| v)
-                }));
-            for v in found {
-                match v {
-                    Value::Array(items) => next.extend(items),
-                    v => next.push(v),
-                }
-            }
-        }
-        current = next;
-    }
-    current
+/// Whether a value at a dotted path (arrays flattened; a choice name finds `nameType`)
+/// passes `test`. It stops at the first that does and collects nothing: slice matching runs
+/// for every item of every sliced element.
+fn any_at(value: &Value, path: &[String], test: &mut dyn FnMut(&Value) -> bool) -> bool {
+    let Some((name, rest)) = path.split_first() else {
+        return test(value);
+    };
+    let Some(object) = value.as_object() else {
+        return false;
+    };
+    let mut visit = |v: &Value| match v {
+        Value::Array(items) => items.iter().any(|item| any_at(item, rest, test)),
+        v => any_at(v, rest, test),
+    };
+    object.get(name.as_str()).is_some_and(&mut visit)
+        || object.iter().any(|(k, v)| {
+            k.strip_prefix(name.as_str())
+                .and_then(fhirpath::choice_type)
+                .is_some()
+                && visit(v)
+        })
 }
 
 /// `system|code` of a Coding-like value for messages.
@@ -297,7 +291,8 @@ impl<'a> Walk<'a> {
     }
 
     fn cardinality(&mut self, element: &Element, count: usize, slice: Option<&str>) {
-        let (vi_what, en_what) = match slice {
+        // Formatted only for an issue: this runs for every child present.
+        let what = || match slice {
             Some(name) => (
                 format!(" loại '{name}' (slice)"),
                 format!(" of slice '{name}'"),
@@ -312,6 +307,7 @@ impl<'a> Walk<'a> {
                     format!("Missing required element {at} (minimum {})", element.min),
                 )
             } else {
+                let (vi_what, en_what) = what();
                 (
                     format!(
                         "{at} cần ít nhất {} giá trị{vi_what}, nhưng có {count}",
@@ -328,6 +324,7 @@ impl<'a> Walk<'a> {
         if let Some(max) = element.max {
             if count > max as usize {
                 let at = self.expression();
+                let (vi_what, en_what) = what();
                 self.error(
                     "structure",
                     "max",
@@ -513,27 +510,28 @@ impl<'a> Walk<'a> {
     fn slice_matches(&self, matcher: &SliceMatcher, value: &Value) -> bool {
         let terminology = &self.validator.terminology;
         matcher.checks.iter().all(|(path, expected)| {
-            let found = values_at(value, path);
+            let found = |test: &mut dyn FnMut(&Value) -> bool| any_at(value, path, test);
             match expected {
-                Expected::Equals(fixed) => found.contains(&fixed),
-                Expected::Contains(pattern) => found.iter().any(|v| pattern_matches(v, pattern)),
-                Expected::InValueSet(value_set) => found.iter().any(|v| {
-                    let codings = v["coding"]
-                        .as_array()
-                        .map_or_else(|| vec![*v], |c| c.iter().collect());
-                    codings.iter().any(|c| {
+                Expected::Equals(fixed) => found(&mut |v| v == fixed),
+                Expected::Contains(pattern) => found(&mut |v| pattern_matches(v, pattern)),
+                Expected::InValueSet(value_set) => found(&mut |v| {
+                    let in_value_set = |c: &Value| {
                         c["code"].as_str().is_some_and(|code| {
                             terminology.contains(value_set, c["system"].as_str(), code)
                                 == Some(true)
                         })
-                    })
+                    };
+                    match v["coding"].as_array() {
+                        Some(codings) => codings.iter().any(in_value_set),
+                        None => in_value_set(v),
+                    }
                 }),
-                Expected::Types(types) => found.iter().any(|v| {
+                Expected::Types(types) => found(&mut |v| {
                     v["resourceType"]
                         .as_str()
                         .is_some_and(|t| types.iter().any(|x| x == t))
                 }),
-                Expected::Present(present) => found.is_empty() != *present,
+                Expected::Present(present) => found(&mut |_| true) == *present,
                 Expected::Nothing => false,
             }
         })
@@ -906,18 +904,17 @@ impl<'a> Walk<'a> {
             !own.iter()
                 .any(|o| std::sync::Arc::ptr_eq(o, c) || o.key == c.key)
         });
+        let env = Env {
+            resource: self.resource,
+            root: self.root,
+            terminology: &self.validator.terminology,
+        };
         for constraint in own.iter().chain(extra) {
             let holds = match &constraint.check {
                 Check::Ele1 => Ok(ele_1(&node)),
                 Check::Ext1 => Ok(ext_1(&node)),
-                Check::Path(expression) => {
-                    let env = Env {
-                        resource: self.resource,
-                        root: self.root,
-                        terminology: &self.validator.terminology,
-                    };
-                    expression.holds(node, &env)
-                }
+                Check::Dom3(_) if contained_referenced(&node, self.resource) => Ok(true),
+                Check::Path(expression) | Check::Dom3(expression) => expression.holds(node, &env),
                 Check::Unsupported(_) => continue,
             };
             match holds {
@@ -971,6 +968,44 @@ fn ext_1(node: &Node<'_>) -> bool {
             .is_some_and(|suffix| fhirpath::choice_type(suffix).is_some())
     });
     object.contains_key("extension") != has_value
+}
+
+/// When this is true, so is dom-3: every contained resource has a string `id` and `#id` is a
+/// string that `%resource.descendants()` reaches (a member other than `resourceType` or
+/// `_name`, or an item of its array), so `'#'+id in (… | descendants().as(canonical) | …)`.
+/// When it is false the expression decides.
+fn contained_referenced(node: &Node<'_>, resource: &Value) -> bool {
+    let Some(Value::Object(object)) = node.value else {
+        return false;
+    };
+    let Some(Value::Array(contained)) = object.get("contained") else {
+        return false;
+    };
+    !object.contains_key("_contained")
+        && contained.iter().all(|c| {
+            c.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| has_string(resource, &format!("#{id}")))
+        })
+}
+
+/// Whether `wanted` is a string member of `value` or of an object below it, or an item of an
+/// array there (not `resourceType`, not inside `_name` objects).
+fn has_string(value: &Value, wanted: &str) -> bool {
+    let Value::Object(object) = value else {
+        return false;
+    };
+    let found = |v: &Value| match v {
+        Value::String(s) => s == wanted,
+        v => has_string(v, wanted),
+    };
+    object
+        .iter()
+        .filter(|(key, _)| *key != "resourceType" && !key.starts_with('_'))
+        .any(|(_, v)| match v {
+            Value::Array(items) => items.iter().any(found),
+            v => found(v),
+        })
 }
 
 /// ele-1 without the interpreter: a value, or a child other than `id`.
@@ -1043,5 +1078,57 @@ mod tests {
             terminology: &terminology,
         };
         assert_eq!(ele_1(&node), ele.holds(node, &env).unwrap());
+    }
+
+    /// Where the native dom-3 says yes, the expression does too; where it says no, the
+    /// expression is asked.
+    #[test]
+    fn native_dom_3_only_answers_where_the_expression_holds() {
+        let dom_3 = Expression::compile(crate::validation::structure::DOM_3).unwrap();
+        let terminology = Terminology::default();
+        let condition = json!({"resourceType": "Condition", "id": "cd1"});
+        let samples = [
+            (
+                json!({"resourceType": "Encounter", "contained": [condition],
+                    "diagnosis": [{"condition": {"reference": "#cd1"}}]}),
+                true,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition],
+                    "extension": [{"url": "x", "valueCanonical": "#cd1"}]}),
+                true,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition]}),
+                false,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition],
+                    "_status": {"extension": [{"url": "x", "valueString": "#cd1"}]}}),
+                false,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [condition, {"resourceType": "Condition", "id": "cd2"}],
+                    "diagnosis": [{"condition": {"reference": "#cd1"}}]}),
+                false,
+            ),
+            (
+                json!({"resourceType": "Encounter", "contained": [{"resourceType": "Condition"}],
+                    "diagnosis": [{"condition": {"reference": "#"}}]}),
+                false,
+            ),
+        ];
+        for (sample, native) in &samples {
+            let env = Env {
+                resource: sample,
+                root: sample,
+                terminology: &terminology,
+            };
+            let node = fhirpath::resource_node(sample);
+            assert_eq!(contained_referenced(&node, sample), *native, "{sample}");
+            if *native {
+                assert!(dom_3.holds(node, &env).unwrap(), "{sample}");
+            }
+        }
     }
 }

@@ -16,6 +16,8 @@ const TRANSLATION_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/tra
 /// ele-1, on every element, and ext-1, on every extension: checked natively.
 const ELE_1: &str = "hasValue() or (children().count() > id.count())";
 const EXT_1: &str = "extension.exists() != value.exists()";
+/// dom-3, on every DomainResource: a contained resource must be referenced from elsewhere.
+pub const DOM_3: &str = "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()";
 
 /// FNV-1a: the maps looked up per JSON property have short string keys, where SipHash's
 /// setup costs more than the lookup.
@@ -75,6 +77,10 @@ pub enum Check {
     Ele1,
     /// `extension.exists() != value.exists()`, natively too.
     Ext1,
+    /// dom-3: its usual answer (each contained resource's `#id` written somewhere in the
+    /// resource) is found natively; the expression, which walks the whole resource four
+    /// times, decides the rest.
+    Dom3(Expression),
     Path(Expression),
     /// Parsed but uses something the engine does not evaluate (reported once at load).
     Unsupported(String),
@@ -238,6 +244,7 @@ impl ConstraintCache {
             Check::Ext1
         } else {
             match Expression::compile(expression) {
+                Ok(compiled) if expression == DOM_3 => Check::Dom3(compiled),
                 Ok(compiled) => Check::Path(compiled),
                 Err(error) => Check::Unsupported(error),
             }

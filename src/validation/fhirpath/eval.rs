@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::hash::Hasher;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use super::parse::{BinaryOp, Expr, Literal};
 use super::{choice_type, Function};
 use crate::fhir::datetime::{parse_date_time, Precision};
+use crate::validation::structure::{FastMap, Fnv};
 
 /// An element of the resource. `value` is the JSON value (absent for a primitive that only
 /// has an id or extensions); `shadow` is a primitive's `_name` object.
@@ -275,6 +277,8 @@ fn push_one<'a>(
 /// The child elements of a node, in document order (`_name` merged into `name`).
 fn children<'a>(node: &Node<'a>, out: &mut Collection<'a>) {
     if let Some(Value::Object(map)) = node.value {
+        // Most objects have no `_name` key: build and look up the names only when one is there.
+        let shadows = map.keys().any(|k| k.starts_with('_'));
         for (key, value) in map {
             if key == "resourceType" {
                 continue;
@@ -286,7 +290,8 @@ fn children<'a>(node: &Node<'a>, out: &mut Collection<'a>) {
                 continue;
             }
             // No type guess here: `vaccineCode` ends like a choice but is a CodeableConcept.
-            push_values(Some(value), map.get(&format!("_{key}")), None, out);
+            let shadow = shadows.then(|| map.get(&format!("_{key}"))).flatten();
+            push_values(Some(value), shadow, None, out);
         }
     } else if let Some(Value::Object(shadow)) = node.shadow {
         for value in shadow.values() {
@@ -459,13 +464,6 @@ fn decimal(item: &Item<'_>) -> Option<Decimal> {
 
 /// How two date-like strings compare. `None`: not both dates.
 fn compare_dates(a: &str, b: &str) -> Option<DateOrder> {
-    // `2024`, `2024-…`: a 10-digit BHXH number is not a date.
-    let looks_like_date = |s: &str| {
-        let bytes = s.as_bytes();
-        bytes.len() >= 4
-            && bytes[..4].iter().all(u8::is_ascii_digit)
-            && bytes.get(4).is_none_or(|b| *b == b'-')
-    };
     if !looks_like_date(a) || !looks_like_date(b) {
         return None;
     }
@@ -481,6 +479,14 @@ fn compare_dates(a: &str, b: &str) -> Option<DateOrder> {
     } else {
         DateOrder::Overlap
     })
+}
+
+/// `2024`, `2024-…`: a 10-digit BHXH number is not a date.
+fn looks_like_date(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.len() >= 4
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes.get(4).is_none_or(|b| *b == b'-')
 }
 
 enum DateOrder {
@@ -526,14 +532,57 @@ fn quantity_order(left: &Item<'_>, right: &Item<'_>) -> Option<Ordering> {
     Some(value(a)?.cmp(&value(b)?))
 }
 
+/// Keeps the first of each set of equal items. A string that does not look like a date
+/// equals exactly the same string and nothing else, so those are found by hash; the others
+/// (dates, numbers, booleans, complex nodes) are compared with [`equal`] as before, with the
+/// earlier ones of their kind. dom-3 unions every string of a resource four times.
 fn distinct<'a>(items: Collection<'a>) -> Collection<'a> {
     let mut out: Collection<'a> = Vec::with_capacity(items.len());
+    let mut plain: FastMap<u64, usize> = FastMap::default();
+    let mut others: Vec<usize> = Vec::new();
     for item in items {
-        if !out.iter().any(|seen| equal(seen, &item) == Some(true)) {
+        let seen = match plain_string(&item) {
+            Some(text) => {
+                let mut hasher = Fnv::default();
+                hasher.write(text.as_bytes());
+                match plain.get(&hasher.finish()) {
+                    None => {
+                        plain.insert(hasher.finish(), out.len());
+                        false
+                    }
+                    Some(&at) if plain_string(&out[at]) == Some(text) => true,
+                    // Another string with the same hash.
+                    Some(_) => out.iter().any(|kept| plain_string(kept) == Some(text)),
+                }
+            }
+            None => {
+                let seen = others
+                    .iter()
+                    .any(|&at| equal(&out[at], &item) == Some(true));
+                if !seen {
+                    others.push(out.len());
+                }
+                seen
+            }
+        };
+        if !seen {
             out.push(item);
         }
     }
     out
+}
+
+/// A string value that [`equal`] compares as text, not as a date.
+fn plain_string<'b>(item: &'b Item<'_>) -> Option<&'b str> {
+    match item {
+        Item::Str(s) => Some(s.as_ref()),
+        Item::Node(Node {
+            value: Some(Value::String(s)),
+            ..
+        }) => Some(s.as_str()),
+        _ => None,
+    }
+    .filter(|s| !looks_like_date(s))
 }
 
 fn contains_item(items: &[Item<'_>], wanted: &Item<'_>) -> bool {
