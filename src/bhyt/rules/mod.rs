@@ -108,23 +108,32 @@ impl Sink<'_> {
 }
 
 /// A money or quantity value of a file. Almost every value is `digits[.digits]` of at most
-/// 18 digits, read here into the same mantissa and scale the library's parser gives; signs,
-/// underscores, exponents and long values go through that parser.
+/// 18 characters, read here in one pass into the mantissa and scale the library's parser
+/// gives; signs, underscores, exponents and long values go through that parser.
 pub fn decimal(value: &str) -> Option<Decimal> {
-    let (int, frac) = match value.split_once('.') {
-        Some((_, "")) => ("", ""),
-        Some(parts) => parts,
-        None => (value, ""),
-    };
-    let plain = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if !int.is_empty() && int.len() + frac.len() <= 18 && plain(int) && plain(frac) {
-        let mantissa = int
-            .bytes()
-            .chain(frac.bytes())
-            .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
-        return Some(Decimal::new(mantissa, frac.len() as u32));
+    let bytes = value.as_bytes();
+    let mut mantissa = 0i64;
+    let mut point = None;
+    let plain = bytes.len() <= 18
+        && bytes.iter().enumerate().all(|(i, &b)| match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                true
+            }
+            b'.' if point.is_none() => {
+                point = Some(i);
+                true
+            }
+            _ => false,
+        });
+    match point {
+        // Digits on both sides of the point, or no point.
+        Some(i) if plain && i > 0 && i + 1 < bytes.len() => {
+            Some(Decimal::new(mantissa, (bytes.len() - i - 1) as u32))
+        }
+        None if plain && !bytes.is_empty() => Some(Decimal::new(mantissa, 0)),
+        _ => Decimal::from_str(value).ok(),
     }
-    Decimal::from_str(value).ok()
 }
 
 /// The sum of amounts read from a file: `None` when one is `None` or, for a hostile file,
