@@ -1799,7 +1799,8 @@ fn staff_and_supply_catalogues_decide_their_rules() {
 }
 
 /// Every rule id of `rules.md` is reported by the checker or listed in `catalogue.rs` as
-/// needing an outside catalogue, not being a file check, or covered by another id.
+/// needing an outside catalogue, not being a file check, or covered by another id; the
+/// README names those that need a catalogue.
 #[test]
 fn every_rule_of_the_catalogue_is_accounted_for() {
     let rules = include_str!("../src/bhyt/regulation/rules.md");
@@ -1832,6 +1833,16 @@ fn every_rule_of_the_catalogue_is_accounted_for() {
     assert!(
         missing.is_empty(),
         "not implemented nor listed: {missing:?}"
+    );
+    let readme = include_str!("../README.md");
+    let unlisted: Vec<&str> = catalogue::NEEDS_CATALOGUE
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !readme.contains(id))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "needing a catalogue but not in the README: {unlisted:?}"
     );
 }
 

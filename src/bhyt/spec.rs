@@ -57,6 +57,19 @@ pub struct FieldSpec {
     pub format: &'static str,
 }
 
+/// Equality of two element names a word at a time: names are short, a library call costs
+/// more than the comparison.
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| s[at..at + 8].try_into().map_or(0, u64::from_le_bytes);
+    let n = a.len();
+    n == b.len()
+        && match n {
+            0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+            8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+            _ => a == b,
+        }
+}
+
 /// Field positions by name. Rules look fields up by name on every row; the names are few
 /// (at most 66 a table), short, ASCII and come from the spec, so a small open-addressing
 /// table with a one-multiply hash beats a general map.
@@ -92,12 +105,13 @@ impl FieldIndex {
         FieldIndex { slots }
     }
 
+    #[inline]
     fn get(&self, fields: &[FieldSpec], name: &str) -> Option<usize> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut i = Self::hash(name.as_bytes()) & mask;
         loop {
             let position = usize::from(self.slots[i]).checked_sub(1)?;
-            if fields[position].name == name {
+            if same(fields[position].name.as_bytes(), name.as_bytes()) {
                 return Some(position);
             }
             i = (i + 1) & mask;
@@ -118,6 +132,7 @@ pub struct TableSpec {
 }
 
 impl TableSpec {
+    #[inline]
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.index.get(&self.fields, name)
     }

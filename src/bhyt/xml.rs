@@ -99,6 +99,7 @@ pub struct Row<'a> {
 
 impl<'a> Row<'a> {
     /// The decoded value at spec index `field`; "" when the element is absent.
+    #[inline]
     pub fn at(&self, field: usize) -> &'a str {
         match self.record.by_field.get(field) {
             Some(&slot) if slot != ABSENT => {
@@ -109,6 +110,7 @@ impl<'a> Row<'a> {
     }
 
     /// The decoded value of `name`, trimmed; "" when absent or unknown to the spec.
+    #[inline]
     pub fn get(&self, name: &str) -> &'a str {
         self.table
             .spec

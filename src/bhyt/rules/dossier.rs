@@ -8,7 +8,7 @@ use super::record::{minute_number, BEDS};
 use super::{decimal as dec, differ, rows, total, At, Level, Sink};
 use crate::bhyt::envelope::Header;
 use crate::bhyt::spec::Standard;
-use crate::bhyt::xml::{Row, Table};
+use crate::bhyt::xml::{trim, Row, Table};
 
 /// Fields copied from XML1 into another table: when present they must be equal.
 const COPIED: &[(&str, Level, &str, &[&str])] = &[
@@ -100,7 +100,7 @@ const PRESENCE: &[(&str, &str, &[&str])] = &[
 ];
 
 /// XML1 totals and the XML2/XML3 line amounts they sum (R-X-003 … R-X-008).
-const TOTALS: &[(&str, &str, &str)] = &[
+const TOTALS: [(&str, &str, &str); 6] = [
     ("R-X-003", "T_TONGCHI_BV", "THANH_TIEN_BV"),
     ("R-X-004", "T_TONGCHI_BH", "THANH_TIEN_BH"),
     ("R-X-005", "T_BNTT", "T_BNTT"),
@@ -111,6 +111,18 @@ const TOTALS: &[(&str, &str, &str)] = &[
 
 /// Tables whose STT runs 1, 2, … (R-GEN-011).
 const NUMBERED: &[&str] = &["CHECKIN", "XML2", "XML3", "XML4", "XML5", "XML15"];
+
+/// See [`Dossier::line_sums`]; `None` where an amount is malformed or the sum overflows.
+struct LineSums {
+    /// XML2.THANH_TIEN_BV, for T_THUOC.
+    drugs: Option<Decimal>,
+    /// XML3.THANH_TIEN_BV of MA_NHOM 10/11, for T_VTYT.
+    supplies: Option<Decimal>,
+    /// Each line column of [`TOTALS`] over both tables.
+    columns: [Option<Decimal>; TOTALS.len()],
+    /// T_BHTT of MA_PTTT 1, for T_BHTT_GDV.
+    capitation: Option<Decimal>,
+}
 
 pub struct Dossier<'t> {
     tables: &'t [Table],
@@ -371,24 +383,63 @@ impl<'t> Dossier<'t> {
         }
     }
 
+    /// The XML2/XML3 sums the XML1 totals are compared with, in one pass over the lines:
+    /// each amount is read once, its column found once per table.
+    fn line_sums(&self) -> LineSums {
+        let zero = Some(Decimal::ZERO);
+        let mut sums = LineSums {
+            drugs: zero,
+            supplies: zero,
+            columns: [zero; TOTALS.len()],
+            capitation: zero,
+        };
+        let add = |sum: &mut Option<Decimal>, amount: Option<Decimal>| {
+            *sum = sum.zip(amount).and_then(|(s, a)| s.checked_add(a));
+        };
+        let column = |line: &str| {
+            TOTALS
+                .iter()
+                .position(|(_, _, l)| *l == line)
+                .expect("a column of TOTALS")
+        };
+        let (bv, bhtt) = (column("THANH_TIEN_BV"), column("T_BHTT"));
+        for name in ["XML2", "XML3"] {
+            let Some(table) = self.table(name) else {
+                continue;
+            };
+            let spec = table.spec;
+            let columns = TOTALS.map(|(_, _, line)| spec.field_index(line));
+            let (group, method) = (spec.field_index("MA_NHOM"), spec.field_index("MA_PTTT"));
+            for row in table.rows() {
+                let get = |field: Option<usize>| field.map_or("", |i| trim(row.at(i)));
+                // An empty amount counts as 0; a malformed one leaves the sum undecided.
+                let amounts = columns.map(|c| {
+                    let value = get(c);
+                    dec(value).or(value.is_empty().then_some(Decimal::ZERO))
+                });
+                for (sum, amount) in sums.columns.iter_mut().zip(amounts) {
+                    add(sum, amount);
+                }
+                if name == "XML2" {
+                    add(&mut sums.drugs, amounts[bv]);
+                } else if matches!(get(group), "10" | "11") {
+                    add(&mut sums.supplies, amounts[bv]);
+                }
+                if get(method) == "1" {
+                    add(&mut sums.capitation, amounts[bhtt]);
+                }
+            }
+        }
+        sums
+    }
+
     /// R-X-001 … R-X-010: the XML1 totals against the XML2/XML3 lines.
     fn totals(&self, xml1: Row, sink: &mut Sink) {
         let at = At {
             row: xml1,
             index: None,
         };
-        let sum =
-            |tables: &[&str], field: &str, keep: &dyn Fn(&At) -> bool| {
-                let lines = tables
-                    .iter()
-                    .flat_map(|t| self.lines(t))
-                    .filter(|l| keep(l));
-                total(lines.map(|l| {
-                    dec(l.get(field)).or(l.get(field).is_empty().then_some(Decimal::ZERO))
-                }))
-            };
-        let both = ["XML2", "XML3"];
-        let all = |_: &At| true;
+        let sums = self.line_sums();
         let mut compare = |rule: &'static str,
                            level: Level,
                            field: &str,
@@ -413,35 +464,27 @@ impl<'t> Dossier<'t> {
             "R-X-001",
             Level::Error,
             "T_THUOC",
-            sum(&["XML2"], "THANH_TIEN_BV", &all),
+            sums.drugs,
             "XML2.THANH_TIEN_BV",
         );
-        let supplies = |l: &At| matches!(l.get("MA_NHOM"), "10" | "11");
         compare(
             "R-X-002",
             Level::Error,
             "T_VTYT",
-            sum(&["XML3"], "THANH_TIEN_BV", &supplies),
+            sums.supplies,
             "XML3.THANH_TIEN_BV (MA_NHOM 10/11)",
         );
-        for (rule, field, line) in TOTALS {
-            compare(
-                rule,
-                Level::Error,
-                field,
-                sum(&both, line, &all),
-                &format!("XML2/XML3.{line}"),
-            );
+        for ((rule, field, line), sum) in TOTALS.iter().zip(sums.columns) {
+            compare(rule, Level::Error, field, sum, &format!("XML2/XML3.{line}"));
         }
         let card = xml1.get("MA_THE_BHYT");
         if !["QN", "CA", "CY"].iter().any(|p| card.starts_with(p)) {
-            let capitation = |l: &At| l.get("MA_PTTT") == "1";
             // Warning: the regulation excludes further costs from capitation that the file cannot show.
             compare(
                 "R-X-009",
                 Level::Warning,
                 "T_BHTT_GDV",
-                sum(&both, "T_BHTT", &capitation),
+                sums.capitation,
                 "T_BHTT (MA_PTTT 1)",
             );
         }

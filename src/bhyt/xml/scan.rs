@@ -10,7 +10,7 @@
 use quick_xml::escape::resolve_predefined_entity;
 
 use super::{find, is_utf8_label, Built, Layout, Parsed, Record, Slot, Span, Value};
-use crate::bhyt::spec::TableSpec;
+use crate::bhyt::spec::{same, TableSpec};
 
 /// Records, layout and built values of `text`, or `None` when it is not the usual shape.
 pub(super) fn document(spec: &'static TableSpec, text: &str) -> Option<Parsed> {
@@ -36,19 +36,6 @@ struct Scan<'s> {
 /// Whitespace inside a tag, as quick-xml reads it.
 fn tag_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// Equality of two element names a word at a time: names are short, a library call costs
-/// more than the comparison.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let word = |s: &[u8], at: usize| s[at..at + 8].try_into().map_or(0, u64::from_le_bytes);
-    let n = a.len();
-    n == b.len()
-        && match n {
-            0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
-            8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-            _ => a == b,
-        }
 }
 
 /// The position of the first `<` or `&` in `bytes`, eight bytes at a time: a byte equal
