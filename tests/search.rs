@@ -59,6 +59,31 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
+/// The URL of a Bundle's link of `relation`.
+fn link_of(bundle: &Value, relation: &str) -> Option<String> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == relation)
+        .and_then(|l| l["url"].as_str())
+        .map(str::to_string)
+}
+
+/// Every page from `url` on, following `next`; each must report `total`.
+fn pages_from(s: &Server, mut url: String, total: i64) -> Vec<Value> {
+    let mut pages = Vec::new();
+    loop {
+        let page = call("GET", &url, &[], None).json();
+        assert_eq!(page["total"], total, "{}", s.backend);
+        let next = link_of(&page, "next");
+        pages.push(page);
+        match next {
+            Some(next) => url = next,
+            None => return pages,
+        }
+    }
+}
+
 struct People {
     tag: String,
     duc: String,
@@ -411,50 +436,20 @@ fn paging_is_stable_in_both_directions_with_sorting() {
         // -birthdate, then id ascending as the tie-break.
         expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
-        let mut url = s.url(&format!(
+        let url = s.url(&format!(
             "Patient?_tag={TAG}|{tag}&_sort=-birthdate&_count=3"
         ));
-        let mut seen = Vec::new();
-        let mut pages = Vec::new();
-        loop {
-            let page = call("GET", &url, &[], None).json();
-            assert_eq!(page["total"], 7);
-            seen.extend(ids(&page));
-            pages.push(page.clone());
-            match page["link"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|l| l["relation"] == "next")
-            {
-                Some(next) => url = next["url"].as_str().unwrap().to_string(),
-                None => break,
-            }
-        }
+        let pages = pages_from(s, url, 7);
+        let seen: Vec<String> = pages.iter().flat_map(ids).collect();
         assert_eq!(seen, expected, "{}", s.backend);
         assert_eq!(pages.len(), 3);
         // Back from the last page to the first.
-        let previous = pages[2]["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["relation"] == "previous")
-            .unwrap();
-        let back = call("GET", previous["url"].as_str().unwrap(), &[], None).json();
+        let previous = link_of(&pages[2], "previous").unwrap();
+        let back = call("GET", &previous, &[], None).json();
         assert_eq!(ids(&back), ids(&pages[1]));
-        let previous = back["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["relation"] == "previous")
-            .unwrap();
-        let first = call("GET", previous["url"].as_str().unwrap(), &[], None).json();
+        let first = call("GET", &link_of(&back, "previous").unwrap(), &[], None).json();
         assert_eq!(ids(&first), ids(&pages[0]));
-        assert!(first["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l["relation"] != "previous"));
+        assert!(link_of(&first, "previous").is_none());
 
         let by_name = ids(&search(
             s,
@@ -729,33 +724,11 @@ fn index_only_searches_page_by_id_and_skip_deleted() {
         let gone = live.remove(2);
         assert_eq!(s.delete(&format!("Patient/{gone}")).status, 200);
         live.sort();
-        let mut url = s.url(&format!("Patient?_tag={TAG}|{tag}&name=ly%20minh&_count=2"));
-        let mut pages = Vec::new();
-        loop {
-            let page = call("GET", &url, &[], None).json();
-            assert_eq!(page["total"], 4, "{}", s.backend);
-            pages.push(page.clone());
-            match page["link"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|l| l["relation"] == "next")
-            {
-                Some(next) => url = next["url"].as_str().unwrap().to_string(),
-                None => break,
-            }
-        }
+        let url = s.url(&format!("Patient?_tag={TAG}|{tag}&name=ly%20minh&_count=2"));
+        let pages = pages_from(s, url, 4);
         let seen: Vec<String> = pages.iter().flat_map(ids).collect();
         assert_eq!(seen, live, "{}", s.backend);
-        let previous = pages[1]["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["relation"] == "previous")
-            .unwrap()["url"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let previous = link_of(&pages[1], "previous").unwrap();
         assert_eq!(ids(&call("GET", &previous, &[], None).json()), live[..2]);
         // A filter on the type's own columns takes the other path, with the same answer.
         let with_gender = scoped(s, "Patient", &tag, "name=ly%20minh&gender=male");

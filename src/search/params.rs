@@ -110,6 +110,16 @@ pub struct ReferenceRows {
     pub target: Option<&'static str>,
 }
 
+/// `patient` of a type whose `subject` may be a Patient: the `subject` rows of Patient targets.
+pub const PATIENT_OF_SUBJECT: SearchParam = SearchParam::new(
+    "patient",
+    ParamType::Reference,
+    Index::ReferencesOf {
+        param: "subject",
+        target: "Patient",
+    },
+);
+
 /// Parameters every type supports, from `Resource`.
 pub const COMMON: &[SearchParam] = &[
     SearchParam::new("_id", ParamType::Token, Index::Id),

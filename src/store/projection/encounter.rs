@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::extract::{self, code_in, code_preferring, extension, items, reference, text};
 use super::{identifier_value, insert_rows, Projection, RowMeta, SearchValues};
-use crate::search::params::{Index, ParamType, SearchParam};
+use crate::search::params::{Index, ParamType, SearchParam, PATIENT_OF_SUBJECT};
 use crate::store::db::DbConnection;
 use crate::store::schema::{encounter, encounter_diagnosis};
 
@@ -179,14 +179,7 @@ impl Projection for EncounterProjection {
                 },
             ),
             SearchParam::new("subject", Reference, References),
-            SearchParam::new(
-                "patient",
-                Reference,
-                ReferencesOf {
-                    param: "subject",
-                    target: "Patient",
-                },
-            ),
+            PATIENT_OF_SUBJECT,
             SearchParam::new("service-provider", Reference, References),
             SearchParam::new("location", Reference, References),
             SearchParam::new("diagnosis", Reference, References),

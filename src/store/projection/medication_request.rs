@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::extract::{self, code_preferring, items, reference, text};
 use super::{insert_rows, Projection, RowMeta, SearchValues};
-use crate::search::params::{Index, ParamType, SearchParam};
+use crate::search::params::{Index, ParamType, SearchParam, PATIENT_OF_SUBJECT};
 use crate::store::db::DbConnection;
 use crate::store::schema::medication_request;
 
@@ -118,14 +118,7 @@ impl Projection for MedicationRequestProjection {
                 },
             ),
             SearchParam::new("subject", Reference, References),
-            SearchParam::new(
-                "patient",
-                Reference,
-                ReferencesOf {
-                    param: "subject",
-                    target: "Patient",
-                },
-            ),
+            PATIENT_OF_SUBJECT,
             SearchParam::new("encounter", Reference, References),
             SearchParam::new("requester", Reference, References),
             SearchParam::new("intended-dispenser", Reference, References),
