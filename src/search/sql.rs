@@ -259,16 +259,22 @@ fn child_exists(
     }
 }
 
-fn presence(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) -> String {
+/// The column of the type's own table that holds `param` (the start of a range).
+fn own_column(param: &SearchParam) -> Option<&'static str> {
     match param.index {
-        Index::Id => "1=1".into(),
         Index::Code { column, .. }
         | Index::Flag(column)
         | Index::Instants { start: column, .. }
         | Index::Dates { start: column, .. }
-        | Index::Quantity { value: column, .. } => {
-            format!("{a}.{column} IS NOT NULL")
-        }
+        | Index::Quantity { value: column, .. } => Some(column),
+        _ => None,
+    }
+}
+
+fn presence(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) -> String {
+    match (param.index, own_column(param)) {
+        (Index::Id, _) => "1=1".into(),
+        (_, Some(column)) => format!("{a}.{column} IS NOT NULL"),
         _ => child_exists(sql, resource_type, a, param, Form::Exists, |_, _| {
             "1=1".into()
         }),
@@ -624,15 +630,9 @@ fn range_condition(
 
 /// The SQL expression a sort key orders by.
 pub fn sort_expression(sql: &mut Sql, resource_type: &str, a: &str, param: &SearchParam) -> String {
-    match param.index {
-        Index::Id => format!("{a}.id"),
-        Index::Code { column, .. }
-        | Index::Flag(column)
-        | Index::Instants { start: column, .. }
-        | Index::Dates { start: column, .. }
-        | Index::Quantity { value: column, .. } => {
-            format!("{a}.{column}")
-        }
+    match (param.index, own_column(param)) {
+        (Index::Id, _) => format!("{a}.id"),
+        (_, Some(column)) => format!("{a}.{column}"),
         _ => {
             let x = sql.alias();
             let rt = sql.text(resource_type);
@@ -673,15 +673,7 @@ pub struct Boundary {
 
 /// Whether a child-table index (all but the type's own columns) holds `param`'s values.
 fn in_child_table(param: &SearchParam) -> bool {
-    !matches!(
-        param.index,
-        Index::Id
-            | Index::Code { .. }
-            | Index::Flag(_)
-            | Index::Instants { .. }
-            | Index::Dates { .. }
-            | Index::Quantity { .. }
-    )
+    param.index != Index::Id && own_column(param).is_none()
 }
 
 /// Whether `filter` reads nothing of the type's row but its id.
@@ -705,18 +697,13 @@ fn source<'r>(
 ) -> (String, &'static str, Vec<&'r Filter>) {
     let table = table_of(request.resource_type);
     let every: Vec<&Filter> = request.filters.iter().collect();
-    if !request.sort.is_empty() || !every.iter().all(|f| on_id_only(f)) {
-        return (format!("{table} t WHERE NOT t.deleted"), "t", every);
-    }
+    let by_id_only = request.sort.is_empty() && every.iter().all(|f| on_id_only(f));
     let driver = every.iter().enumerate().find_map(|(i, f)| match f {
         Filter::Param {
             param,
             modifier,
             values,
-        } if in_child_table(param)
-            && *modifier != Modifier::Not
-            && !matches!(param.index, Index::Telecom(_)) =>
-        {
+        } if by_id_only && in_child_table(param) && *modifier != Modifier::Not => {
             Some((i, param, *modifier, values))
         }
         _ => None,
