@@ -736,3 +736,55 @@ fn index_only_searches_page_by_id_and_skip_deleted() {
         assert!(scoped(s, "Patient", &tag, &format!("_id={gone}")).is_empty());
     });
 }
+
+/// Generated search SQL stays prepared on its connection, so PostgreSQL parses a repeated
+/// search shape once. PostgreSQL only: SQLite's statement cache is not visible from SQL.
+#[test]
+fn repeated_search_shapes_stay_prepared() {
+    use diesel::RunQueryDsl;
+    use vnfhir::search::query::{self, Limits};
+    use vnfhir::store::db::DbConnection;
+    use vnfhir::store::{RequestContext, Store, StoreError};
+
+    #[derive(diesel::QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let store = Store::open(&common::fresh_postgres(), 1).unwrap();
+    store.migrate().unwrap();
+    let ctx = RequestContext {
+        caller: "test".into(),
+        facility: None,
+        request_id: unique_id("prepared"),
+    };
+    let limits = Limits {
+        default_count: 20,
+        max_count: 100,
+        strict: true,
+    };
+    let prepared = |searches: &[&str]| {
+        store
+            .read_with(&ctx, |db| -> Result<i64, StoreError> {
+                for cccd in searches {
+                    let params = [("identifier".to_string(), format!("urn:cccd|{cccd}"))];
+                    let request = query::parse("Patient", &params, &limits).unwrap();
+                    vnfhir::search::search(db, &request).unwrap();
+                }
+                let DbConnection::Postgresql(pg) = db else {
+                    unreachable!("a PostgreSQL store")
+                };
+                let rows = diesel::sql_query("SELECT count(*) AS n FROM pg_prepared_statements")
+                    .load::<Prepared>(pg)?;
+                Ok(rows[0].n)
+            })
+            .unwrap()
+    };
+    let once = prepared(&["001090000001"]);
+    assert!(once >= 1, "the search's statement is prepared");
+    assert_eq!(
+        prepared(&["001090000002", "001090000003"]),
+        once,
+        "other values of the same shape reuse it"
+    );
+}

@@ -3,6 +3,8 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
@@ -145,8 +147,9 @@ async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let request = parse(strict(req), state, resource_type, params)?;
     let (request, page) = run(state, call, request).await?;
-    let bundle = searchset(call, &request, params, &page);
-    Ok(call.render.value(HttpResponse::Ok(), &bundle))
+    let bundle = serde_json::to_string(&searchset(call, &request, params, &page))
+        .map_err(|e| ApiError::from_store(StoreError::Database(e.to_string()), resource_type))?;
+    Ok(call.render.text(HttpResponse::Ok(), &bundle))
 }
 
 fn link(
@@ -170,24 +173,63 @@ fn link(
     }
 }
 
-fn shaped(request: &SearchRequest, found: &Found) -> Value {
+/// An entry's resource: the stored JSON text as it is, or a reshaped copy.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum EntryResource<'a> {
+    Stored(&'a RawValue),
+    Shaped(Value),
+}
+
+fn shaped<'a>(request: &SearchRequest, found: &'a Found) -> EntryResource<'a> {
+    let plain = request.summary == Summary::False && request.elements.is_none();
+    if plain {
+        if let Ok(raw) = serde_json::from_str::<&RawValue>(&found.content) {
+            return EntryResource::Stored(raw);
+        }
+    }
     let resource: Value = serde_json::from_str(&found.content).unwrap_or(Value::Null);
     let resource_type = found.resource_type.as_str();
-    match (request.summary, &request.elements) {
+    EntryResource::Shaped(match (request.summary, &request.elements) {
         (Summary::True, _) => elements::summary(resource_type, &resource),
         (Summary::Text, _) => elements::text_only(resource_type, &resource),
         (Summary::Data, _) => elements::without_text(&resource),
         (_, Some(names)) => elements::only(resource_type, &resource, names),
         _ => resource,
-    }
+    })
 }
 
-pub(crate) fn searchset(
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchEntry<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    full_url: Option<String>,
+    resource: EntryResource<'a>,
+    search: Value,
+}
+
+/// A searchset Bundle that borrows the page's stored JSON: a plain search copies each
+/// resource's text into the response instead of parsing and re-serializing it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Searchset<'a> {
+    resource_type: &'static str,
+    id: String,
+    meta: Value,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<i64>,
+    link: Vec<Value>,
+    entry: Vec<SearchEntry<'a>>,
+}
+
+pub(crate) fn searchset<'a>(
     call: &Call,
     request: &SearchRequest,
     params: &[(String, String)],
-    page: &SearchPage,
-) -> Value {
+    page: &'a SearchPage,
+) -> Searchset<'a> {
     let resource_type = request.resource_type;
     let own = |cursor: Option<&str>| link(call, resource_type, params, cursor);
     let self_cursor = request.cursor.as_deref();
@@ -198,14 +240,12 @@ pub(crate) fn searchset(
     if let Some(previous) = &page.previous {
         links.push(json!({"relation": "previous", "url": own(Some(previous))}));
     }
-    let entry = |found: &Found, mode: &str| {
-        json!({
-            "fullUrl": format!("{}/{}", call.base, found.reference()),
-            "resource": shaped(request, found),
-            "search": {"mode": mode},
-        })
+    let entry = |found: &'a Found, mode: &str| SearchEntry {
+        full_url: Some(format!("{}/{}", call.base, found.reference())),
+        resource: shaped(request, found),
+        search: json!({"mode": mode}),
     };
-    let mut entries: Vec<Value> = page.matches.iter().map(|f| entry(f, "match")).collect();
+    let mut entries: Vec<SearchEntry> = page.matches.iter().map(|f| entry(f, "match")).collect();
     entries.extend(page.included.iter().map(|f| entry(f, "include")));
     if !request.ignored.is_empty() {
         let names = request.ignored.join(", ");
@@ -216,20 +256,21 @@ pub(crate) fn searchset(
             vi: format!("Đã bỏ qua tham số không được hỗ trợ: {names}"),
             en: format!("Ignored unknown or unsupported parameters: {names}"),
         }]);
-        entries.push(json!({"resource": outcome, "search": {"mode": "outcome"}}));
+        entries.push(SearchEntry {
+            full_url: None,
+            resource: EntryResource::Shaped(outcome),
+            search: json!({"mode": "outcome"}),
+        });
     }
-    let mut bundle = json!({
-        "resourceType": "Bundle",
-        "id": uuid::Uuid::new_v4().to_string(),
-        "meta": {"lastUpdated": format_instant(datetime::now())},
-        "type": "searchset",
-        "link": links,
-        "entry": entries,
-    });
-    if let Some(total) = page.total {
-        bundle["total"] = json!(total);
+    Searchset {
+        resource_type: "Bundle",
+        id: uuid::Uuid::new_v4().to_string(),
+        meta: json!({"lastUpdated": format_instant(datetime::now())}),
+        kind: "searchset",
+        total: page.total,
+        link: links,
+        entry: entries,
     }
-    bundle
 }
 
 /// The resources a conditional interaction's query selects (at most two are read: the

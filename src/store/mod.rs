@@ -10,6 +10,7 @@
 pub mod db;
 pub mod projection;
 pub mod schema;
+mod statement;
 mod write;
 
 use std::sync::Mutex;
@@ -21,39 +22,11 @@ use serde_json::Value;
 
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
-use crate::search::sql::{Bind, Sql};
+use crate::search::sql::Sql;
 use db::{Database, DbConnection, Pool};
 use projection::Projection;
 use schema::resource_history;
 pub use write::{ApplyError, Change};
-
-/// Loads the rows of generated search SQL through the concrete connection, binding each
-/// value with its SQL type.
-macro_rules! load_sql {
-    ($conn:expr, $sql:expr, $row:ty) => {{
-        macro_rules! bound {
-            ($backend:ty, $c:expr) => {{
-                let mut query = diesel::sql_query($sql.text.as_str()).into_boxed::<$backend>();
-                for bind in &$sql.binds {
-                    query = match bind {
-                        Bind::Text(v) => query.bind::<diesel::sql_types::Text, _>(v.clone()),
-                        Bind::Double(v) => query.bind::<diesel::sql_types::Double, _>(*v),
-                        Bind::Bool(v) => query.bind::<diesel::sql_types::Bool, _>(*v),
-                        Bind::Timestamp(v) => query.bind::<diesel::sql_types::Timestamp, _>(*v),
-                        Bind::Date(v) => query.bind::<diesel::sql_types::Date, _>(*v),
-                        Bind::Int(v) => query.bind::<diesel::sql_types::BigInt, _>(*v),
-                    };
-                }
-                query.load::<$row>($c)
-            }};
-        }
-        match $conn {
-            DbConnection::Postgresql(c) => bound!(diesel::pg::Pg, c),
-            DbConnection::Sqlite(c) => bound!(diesel::sqlite::Sqlite, c),
-        }
-    }};
-}
-use load_sql;
 
 /// Who is asking, for which facility, under which request id. Authorization, per-facility
 /// tenancy and audit hang off this without changing the store's signatures.
@@ -406,7 +379,7 @@ impl Store {
                         "if-none-exist{}{:?}",
                         existing.text, existing.binds
                     ))?;
-                    let found: Vec<FoundRow> = load_sql!(&mut *c, existing, FoundRow)?;
+                    let found: Vec<FoundRow> = statement::load(&mut *c, existing)?;
                     if !found.is_empty() {
                         return Err(Precondition::Found(found));
                     }
@@ -640,7 +613,7 @@ impl Reader for DbConnection {
     }
 
     fn found(&mut self, resource_type: &str, sql: &Sql) -> Result<Vec<Found>, StoreError> {
-        let rows: Vec<FoundRow> = load_sql!(self, sql, FoundRow)?;
+        let rows: Vec<FoundRow> = statement::load(self, sql)?;
         Ok(rows
             .into_iter()
             .map(|r| r.into_found(resource_type))
@@ -648,12 +621,12 @@ impl Reader for DbConnection {
     }
 
     fn count(&mut self, sql: &Sql) -> Result<i64, StoreError> {
-        let rows: Vec<CountRow> = load_sql!(self, sql, CountRow)?;
+        let rows: Vec<CountRow> = statement::load(self, sql)?;
         Ok(rows.first().map_or(0, |r| r.n))
     }
 
     fn estimate(&mut self, sql: &Sql) -> Result<i64, StoreError> {
-        let rows: Vec<PlanRow> = load_sql!(self, sql, PlanRow)?;
+        let rows: Vec<PlanRow> = statement::load(self, sql)?;
         let plan: Option<Value> = rows
             .first()
             .and_then(|r| serde_json::from_str(&r.plan).ok());
@@ -664,7 +637,7 @@ impl Reader for DbConnection {
     }
 
     fn strings(&mut self, sql: &Sql) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<ValueRow> = load_sql!(self, sql, ValueRow)?;
+        let rows: Vec<ValueRow> = statement::load(self, sql)?;
         Ok(rows.into_iter().map(|r| r.value).collect())
     }
 }

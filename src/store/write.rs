@@ -251,7 +251,7 @@ fn current_versions<'k>(
             projection.table(),
             list.join(", ")
         );
-        let rows: Vec<Current> = super::load_sql!(&mut *conn, sql, Current)?;
+        let rows: Vec<Current> = super::statement::load(&mut *conn, &sql)?;
         for row in rows {
             if let Some(id) = ids.iter().find(|id| **id == row.id) {
                 current.insert((resource_type, *id), row);

@@ -454,6 +454,6 @@ fn search(cx: &Context, tx: &mut Tx, entry: &Entry, params: &Params) -> Result<O
     Ok(Outcome {
         status: StatusCode::OK,
         version: None,
-        body: Some(searchset(cx.call, &request, params, &page)),
+        body: serde_json::to_value(searchset(cx.call, &request, params, &page)).ok(),
     })
 }
