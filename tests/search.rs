@@ -788,3 +788,36 @@ fn repeated_search_shapes_stay_prepared() {
         "other values of the same shape reuse it"
     );
 }
+
+/// A searchset carries each stored resource as it was read back, and `_pretty` indents the
+/// whole Bundle, the resources inside it too.
+#[test]
+fn searchset_resources_equal_reads_and_pretty_indents_them() {
+    each_backend(|s| {
+        let tag = unique_id("pretty");
+        let id = s.create(&person(
+            &tag,
+            "Đỗ",
+            &["Hà"],
+            "female",
+            "1991-02-03",
+            "001191000001",
+        ));
+        let query = format!("Patient?_tag={TAG}|{tag}");
+        let compact = search(s, &query);
+        assert_eq!(
+            compact["entry"][0]["resource"],
+            s.get(&format!("Patient/{id}")).json()
+        );
+        let pretty = s.get(&format!("{query}&_pretty=true"));
+        assert_eq!(pretty.status, 200);
+        assert!(
+            pretty
+                .body
+                .contains("\n        \"resourceType\": \"Patient\""),
+            "{}",
+            pretty.body
+        );
+        assert_eq!(pretty.json()["entry"], compact["entry"]);
+    });
+}
