@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::parse::{BinaryOp, Expr, Literal};
-use super::{choice_type, Function};
+use super::{choice_type, field, get, Function};
 use crate::fhir::datetime::{parse_date_time, Precision};
 use crate::validation::structure::{FastMap, Fnv};
 
@@ -202,7 +202,7 @@ fn member<'a>(item: &Item<'a>, name: &str, shadow: &str, out: &mut Collection<'a
         // A primitive's id and extensions live in its shadow.
         _ => {
             if let Some(Value::Object(map)) = node.shadow {
-                if let Some(value) = map.get(name) {
+                if let Some(value) = get(map, name) {
                     push_values(Some(value), None, None, out);
                 }
             }
@@ -214,8 +214,8 @@ fn member<'a>(item: &Item<'a>, name: &str, shadow: &str, out: &mut Collection<'a
         out.push(item.clone());
         return;
     }
-    let value = object.get(name);
-    let shadow_value = object.get(shadow);
+    let value = get(object, name);
+    let shadow_value = get(object, shadow);
     if value.is_some() || shadow_value.is_some() {
         push_values(value, shadow_value, None, out);
         return;
@@ -223,7 +223,7 @@ fn member<'a>(item: &Item<'a>, name: &str, shadow: &str, out: &mut Collection<'a
     for (key, value) in object {
         if let Some(suffix) = key.strip_prefix(name) {
             if let Some(type_code) = choice_type(suffix) {
-                let shadow_value = object.get(&format!("_{key}"));
+                let shadow_value = get(object, &format!("_{key}"));
                 push_values(Some(value), shadow_value, Some(type_code), out);
             }
         }
@@ -264,7 +264,7 @@ fn push_one<'a>(
     }
     let type_name = type_name.or_else(|| {
         value
-            .and_then(|v| v.get("resourceType"))
+            .and_then(|v| field(v, "resourceType"))
             .and_then(Value::as_str)
     });
     out.push(Item::Node(Node {
@@ -284,13 +284,13 @@ fn children<'a>(node: &Node<'a>, out: &mut Collection<'a>) {
                 continue;
             }
             if let Some(base) = key.strip_prefix('_') {
-                if !map.contains_key(base) {
+                if get(map, base).is_none() {
                     push_values(None, Some(value), None, out);
                 }
                 continue;
             }
             // No type guess here: `vaccineCode` ends like a choice but is a CodeableConcept.
-            let shadow = shadows.then(|| map.get(&format!("_{key}"))).flatten();
+            let shadow = shadows.then(|| get(map, &format!("_{key}"))).flatten();
             push_values(Some(value), shadow, None, out);
         }
     } else if let Some(Value::Object(shadow)) = node.shadow {
@@ -306,7 +306,7 @@ fn primitive<'a>(item: &Item<'a>) -> Option<Item<'a>> {
         Item::Node(node) => match node.value? {
             Value::String(s) => Some(Item::Str(Cow::Borrowed(s))),
             Value::Bool(b) => Some(Item::Bool(*b)),
-            Value::Number(n) => number(&n.to_string()),
+            Value::Number(n) => number(n.as_str()),
             _ => None,
         },
         other => Some(other.clone()),
@@ -383,7 +383,9 @@ fn is_type(item: &Item<'_>, type_name: &str) -> bool {
             if let Some(known) = node.type_name {
                 return known == type_name
                     || (type_name == "Resource" || type_name == "DomainResource")
-                        && node.value.is_some_and(|v| v.get("resourceType").is_some());
+                        && node
+                            .value
+                            .is_some_and(|v| field(v, "resourceType").is_some());
             }
             match node.value {
                 Some(Value::String(_)) => matches!(
@@ -859,7 +861,7 @@ fn call<'a>(
             }
             Ok(extensions
                 .into_iter()
-                .filter(|e| matches!(e, Item::Node(n) if n.value.and_then(|v| v.get("url")).and_then(Value::as_str) == Some(url.as_ref())))
+                .filter(|e| matches!(e, Item::Node(n) if n.value.and_then(|v| field(v, "url")).and_then(Value::as_str) == Some(url.as_ref())))
                 .collect())
         }
         HtmlChecks => one(match single_string(input)? {
@@ -957,15 +959,15 @@ fn iterate<'a>(
 /// A code, Coding or CodeableConcept in a value set: any coding of a concept will do.
 fn member_of(item: &Item<'_>, value_set: &str, env: &Env<'_>) -> Option<bool> {
     let coding = |c: &Value| {
-        let code = c.get("code")?.as_str()?;
+        let code = field(c, "code")?.as_str()?;
         env.terminology
-            .member_of(value_set, c.get("system").and_then(Value::as_str), code)
+            .member_of(value_set, field(c, "system").and_then(Value::as_str), code)
     };
     match item {
         Item::Node(Node {
             value: Some(value @ Value::Object(_)),
             ..
-        }) => match value.get("coding").and_then(Value::as_array) {
+        }) => match field(value, "coding").and_then(Value::as_array) {
             Some(codings) => {
                 let answers: Vec<Option<bool>> = codings.iter().map(coding).collect();
                 if answers.contains(&Some(true)) {
@@ -991,7 +993,7 @@ fn resolve<'a>(item: &Item<'a>, env: &Env<'a>) -> Option<Item<'a>> {
         Item::Node(Node {
             value: Some(value @ Value::Object(_)),
             ..
-        }) => value.get("reference")?.as_str()?,
+        }) => field(value, "reference")?.as_str()?,
         other => match primitive(other)? {
             Item::Str(Cow::Borrowed(s)) => s,
             _ => return None,

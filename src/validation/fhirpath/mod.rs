@@ -19,7 +19,7 @@
 mod eval;
 mod parse;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub use eval::{Env, Item, Node, Terminology};
 use parse::Expr;
@@ -214,6 +214,24 @@ impl Expression {
             other => !other.is_empty(),
         })
     }
+}
+
+/// A member of a JSON object (`None` for anything else).
+pub fn field<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(object) => get(object, key),
+        _ => None,
+    }
+}
+
+/// `object.get(key)`. FHIR objects have a handful of members: comparing their keys costs
+/// less than SipHashing the wanted one for the map's index, on a lookup that the walk and
+/// the invariants make for nearly every value.
+pub fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if object.len() > 8 {
+        return object.get(key);
+    }
+    object.iter().find_map(|(k, v)| (k == key).then_some(v))
 }
 
 /// A resource's root node, for [`Env`] and as an invariant's context.
