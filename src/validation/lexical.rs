@@ -35,10 +35,15 @@ const INSTANT: &str = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-
 
 /// `\s` of the regex crate is Unicode's White_Space, as is `char::is_whitespace`.
 fn string(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| matches!(c, ' ' | '\r' | '\n' | '\t') || !c.is_whitespace())
+    let allowed = |c: char| matches!(c, ' ' | '\r' | '\n' | '\t') || !c.is_whitespace();
+    !text.is_empty() && (visible_ascii(text, true) || text.chars().all(allowed))
+}
+
+/// Visible ASCII (and spaces, if allowed) only, checked without decoding chars: such text
+/// has no other whitespace.
+fn visible_ascii(text: &str, spaces: bool) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_graphic() || (spaces && b == b' '))
 }
 
 /// Words of non-space characters separated by single whitespace characters.
@@ -55,7 +60,7 @@ fn code(text: &str) -> bool {
 }
 
 fn uri(text: &str) -> bool {
-    !text.chars().any(char::is_whitespace)
+    visible_ascii(text, false) || !text.chars().any(char::is_whitespace)
 }
 
 fn id(text: &str) -> bool {

@@ -20,6 +20,7 @@ mod eval;
 mod parse;
 
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 pub use eval::{Env, Item, Node, Terminology};
 use parse::Expr;
@@ -201,14 +202,14 @@ impl Expression {
         context: Node<'a>,
         env: &Env<'a>,
     ) -> Result<Vec<Item<'a>>, String> {
-        eval::evaluate(&self.expr, context, env)
+        eval::evaluate(&self.expr, context, env).map(SmallVec::into_vec)
     }
 
     /// Whether an invariant holds on `context`: `true`, or a non-empty non-boolean result.
     /// An empty result fails, as in HL7's validator (`code.exists() implies system = %ucum`
     /// without a system is empty: drt-1 is broken).
     pub fn holds<'a>(&'a self, context: Node<'a>, env: &Env<'a>) -> Result<bool, String> {
-        let result = self.evaluate(context, env)?;
+        let result = eval::evaluate(&self.expr, context, env)?;
         Ok(match result.as_slice() {
             [Item::Bool(value)] => *value,
             other => !other.is_empty(),
