@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::fhirpath::{self, Env, Node};
+use super::fhirpath::{self, field, get, Env, Node};
 use super::structure::{
     Check, Constraint, Element, ElementType, Expected, Kind, SliceMatcher, Strength, Structure,
 };
@@ -103,13 +103,18 @@ fn any_at(value: &Value, path: &[String], test: &mut dyn FnMut(&Value) -> bool) 
         Value::Array(items) => items.iter().any(|item| any_at(item, rest, test)),
         v => any_at(v, rest, test),
     };
-    object.get(name.as_str()).is_some_and(&mut visit)
+    get(object, name).is_some_and(&mut visit)
         || object.iter().any(|(k, v)| {
             k.strip_prefix(name.as_str())
                 .and_then(fhirpath::choice_type)
                 .is_some()
                 && visit(v)
         })
+}
+
+/// A string member of a JSON object.
+fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    field(value, key).and_then(Value::as_str)
 }
 
 /// `system|code` of a Coding-like value for messages.
@@ -516,20 +521,17 @@ impl<'a> Walk<'a> {
                 Expected::Contains(pattern) => found(&mut |v| pattern_matches(v, pattern)),
                 Expected::InValueSet(value_set) => found(&mut |v| {
                     let in_value_set = |c: &Value| {
-                        c["code"].as_str().is_some_and(|code| {
-                            terminology.contains(value_set, c["system"].as_str(), code)
-                                == Some(true)
+                        text(c, "code").is_some_and(|code| {
+                            terminology.contains(value_set, text(c, "system"), code) == Some(true)
                         })
                     };
-                    match v["coding"].as_array() {
+                    match field(v, "coding").and_then(Value::as_array) {
                         Some(codings) => codings.iter().any(in_value_set),
                         None => in_value_set(v),
                     }
                 }),
                 Expected::Types(types) => found(&mut |v| {
-                    v["resourceType"]
-                        .as_str()
-                        .is_some_and(|t| types.iter().any(|x| x == t))
+                    text(v, "resourceType").is_some_and(|t| types.iter().any(|x| x == t))
                 }),
                 Expected::Present(present) => found(&mut |_| true) == *present,
                 Expected::Nothing => false,
@@ -628,7 +630,7 @@ impl<'a> Walk<'a> {
         element: &Element,
         value: Option<&'a Value>,
     ) -> Option<&'a Structure> {
-        let url = value?["url"].as_str()?;
+        let url = text(value?, "url")?;
         let validator = self.validator;
         if let Some(s) = validator.extension(url) {
             return Some(&validator.structures[s]);
@@ -711,7 +713,7 @@ impl<'a> Walk<'a> {
         };
         let text: Cow<str> = match (rule.json, value) {
             (JsonKind::String, Value::String(s)) => Cow::Borrowed(s),
-            (JsonKind::Number, Value::Number(n)) => Cow::Owned(n.to_string()),
+            (JsonKind::Number, Value::Number(n)) => Cow::Borrowed(n.as_str()),
             (JsonKind::Boolean, Value::Bool(b)) => Cow::Owned(b.to_string()),
             (expected, found) => {
                 let at = self.expression();
@@ -730,7 +732,7 @@ impl<'a> Walk<'a> {
                 return;
             }
         };
-        let well_formed = rule.regex.as_ref().is_none_or(|r| r.is_match(&text))
+        let well_formed = rule.matches(&text)
             && match type_code {
                 "date" => parse_date(&text).is_some(),
                 "dateTime" | "instant" => parse_date_time(&text).is_some(),
@@ -794,44 +796,38 @@ impl<'a> Walk<'a> {
             return;
         }
         // A Coding without a system names no concept, whatever its code.
-        let check = |coding: &Value| match (coding["system"].as_str(), coding["code"].as_str()) {
+        let check = |coding: &Value| match (text(coding, "system"), text(coding, "code")) {
             (Some(system), Some(code)) => terminology.contains(value_set, Some(system), code),
             _ => Some(false),
         };
-        let (member, shown) = match type_code {
+        // The codes are formatted only for an issue: this runs for every bound value.
+        let codings = || {
+            field(value, "coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        };
+        let member = match type_code {
             "code" | "string" | "uri" => match value.as_str() {
-                Some(code) => (
-                    terminology.contains(value_set, None, code),
-                    code.to_string(),
-                ),
+                Some(code) => terminology.contains(value_set, None, code),
                 None => return,
             },
-            "Coding" | "Quantity" => (check(value), coding_text(value)),
-            "CodeableConcept" => {
-                let codings: Vec<&Value> =
-                    value["coding"].as_array().into_iter().flatten().collect();
-                let answers: Vec<Option<bool>> = codings.iter().map(|c| check(c)).collect();
-                let member = if answers.contains(&Some(true)) || answers.contains(&None) {
-                    None
-                } else {
-                    Some(false)
-                };
-                let shown = if codings.is_empty() {
-                    "(không có coding / no coding)".to_string()
-                } else {
-                    codings
-                        .iter()
-                        .map(|c| coding_text(c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                (member, shown)
-            }
+            "Coding" | "Quantity" => check(value),
+            // Reported only when every coding is known to be outside.
+            "CodeableConcept" => Some(false).filter(|_| codings().all(|c| check(c) == Some(false))),
             _ => return,
         };
         if member != Some(false) {
             return;
         }
+        let shown = match type_code {
+            "code" | "string" | "uri" => value.as_str().unwrap_or_default().to_string(),
+            "CodeableConcept" if codings().next().is_none() => {
+                "(không có coding / no coding)".to_string()
+            }
+            "CodeableConcept" => codings().map(coding_text).collect::<Vec<_>>().join(", "),
+            _ => coding_text(value),
+        };
         let at = self.expression();
         let title = terminology.value_set_title(value_set);
         match strength {
@@ -853,8 +849,7 @@ impl<'a> Walk<'a> {
 
     /// A Coding of a complete local CodeSystem must use one of its codes.
     fn known_code(&mut self, coding: &Value) {
-        let (Some(system), Some(code)) = (coding["system"].as_str(), coding["code"].as_str())
-        else {
+        let (Some(system), Some(code)) = (text(coding, "system"), text(coding, "code")) else {
             return;
         };
         if self.validator.terminology.code_known(system, code) == Some(false) {
@@ -869,7 +864,7 @@ impl<'a> Walk<'a> {
     }
 
     fn reference(&mut self, element_type: &ElementType, value: &Value) {
-        let Some(reference) = value["reference"].as_str() else {
+        let Some(reference) = text(value, "reference") else {
             return;
         };
         let Some(target) = reference_type(reference, self.root) else {
@@ -909,12 +904,23 @@ impl<'a> Walk<'a> {
             root: self.root,
             terminology: &self.validator.terminology,
         };
+        // txt-1 and txt-2 are both `htmlChecks()`: an expression met again answers the same.
+        let mut last: Option<(&str, bool)> = None;
         for constraint in own.iter().chain(extra) {
             let holds = match &constraint.check {
                 Check::Ele1 => Ok(ele_1(&node)),
                 Check::Ext1 => Ok(ext_1(&node)),
                 Check::Dom3(_) if contained_referenced(&node, self.resource) => Ok(true),
-                Check::Path(expression) | Check::Dom3(expression) => expression.holds(node, &env),
+                Check::Path(_) if last.is_some_and(|(e, _)| e == constraint.expression) => {
+                    Ok(last.is_some_and(|(_, holds)| holds))
+                }
+                Check::Path(expression) | Check::Dom3(expression) => {
+                    let holds = expression.holds(node, &env);
+                    if let Ok(answer) = holds {
+                        last = Some((&constraint.expression, answer));
+                    }
+                    holds
+                }
                 Check::Unsupported(_) => continue,
             };
             match holds {
@@ -961,13 +967,13 @@ impl<'a> Walk<'a> {
 fn ext_1(node: &Node<'_>) -> bool {
     let Some(Value::Object(object)) = node.value else {
         // Only a primitive's own extensions can be there.
-        return node.shadow.is_some_and(|s| s.get("extension").is_some());
+        return node.shadow.is_some_and(|s| field(s, "extension").is_some());
     };
     let has_value = object.keys().any(|k| {
         k.strip_prefix("value")
             .is_some_and(|suffix| fhirpath::choice_type(suffix).is_some())
     });
-    object.contains_key("extension") != has_value
+    get(object, "extension").is_some() != has_value
 }
 
 /// When this is true, so is dom-3: every contained resource has a string `id` and `#id` is a
@@ -978,15 +984,13 @@ fn contained_referenced(node: &Node<'_>, resource: &Value) -> bool {
     let Some(Value::Object(object)) = node.value else {
         return false;
     };
-    let Some(Value::Array(contained)) = object.get("contained") else {
+    let Some(Value::Array(contained)) = get(object, "contained") else {
         return false;
     };
-    !object.contains_key("_contained")
-        && contained.iter().all(|c| {
-            c.get("id")
-                .and_then(Value::as_str)
-                .is_some_and(|id| has_string(resource, &format!("#{id}")))
-        })
+    get(object, "_contained").is_none()
+        && contained
+            .iter()
+            .all(|c| text(c, "id").is_some_and(|id| has_string(resource, &format!("#{id}"))))
 }
 
 /// Whether `wanted` is a string member of `value` or of an object below it, or an item of an

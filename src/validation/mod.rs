@@ -22,6 +22,7 @@ pub mod definitions;
 pub mod fhirpath;
 pub mod generate;
 mod instance;
+mod lexical;
 pub mod snapshot;
 pub mod structure;
 pub mod terminology;
@@ -61,7 +62,19 @@ enum JsonKind {
 struct Primitive {
     json: JsonKind,
     regex: Option<Regex>,
+    /// The regex by hand ([`lexical`]), used in its place.
+    lexical: Option<fn(&str) -> bool>,
     max_length: Option<usize>,
+}
+
+impl Primitive {
+    fn matches(&self, text: &str) -> bool {
+        match (self.lexical, &self.regex) {
+            (Some(check), _) => check(text),
+            (None, Some(regex)) => regex.is_match(text),
+            (None, None) => true,
+        }
+    }
 }
 
 pub struct Validator {
@@ -422,12 +435,13 @@ fn primitive(definition: &Value) -> Result<Primitive, String> {
         .into_iter()
         .flatten()
         .find(|e| e["path"].as_str() == Some(&format!("{type_name}.value")));
-    let regex = value_element
+    let pattern = value_element
         .and_then(|e| e["type"][0]["extension"].as_array())
         .into_iter()
         .flatten()
         .find(|e| e["url"] == REGEX_EXTENSION)
-        .and_then(|e| e["valueString"].as_str())
+        .and_then(|e| e["valueString"].as_str());
+    let regex = pattern
         .map(|pattern| {
             Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("{type_name}: {e}"))
         })
@@ -439,6 +453,7 @@ fn primitive(definition: &Value) -> Result<Primitive, String> {
             _ => JsonKind::String,
         },
         regex,
+        lexical: pattern.and_then(|pattern| lexical::check(type_name, pattern)),
         max_length: value_element
             .and_then(|e| e["maxLength"].as_u64())
             .map(|n| n as usize),

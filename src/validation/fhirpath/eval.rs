@@ -7,11 +7,12 @@ use std::hash::Hasher;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::Value;
+use smallvec::{smallvec, SmallVec};
 
 use super::parse::{BinaryOp, Expr, Literal};
-use super::{choice_type, Function};
+use super::{choice_type, field, get, Function};
 use crate::fhir::datetime::{parse_date_time, Precision};
-use crate::validation::structure::{FastMap, Fnv};
+use crate::validation::structure::{FastHasher, FastMap};
 
 /// An element of the resource. `value` is the JSON value (absent for a primitive that only
 /// has an id or extensions); `shadow` is a primitive's `_name` object.
@@ -53,7 +54,9 @@ struct Scope<'s, 'a> {
     context: Node<'a>,
 }
 
-type Collection<'a> = Vec<Item<'a>>;
+/// Most collections an invariant makes hold one item (a boolean, a member): kept inline,
+/// they cost no allocation.
+pub(super) type Collection<'a> = SmallVec<[Item<'a>; 1]>;
 
 pub fn evaluate<'a>(
     expr: &'a Expr,
@@ -76,23 +79,23 @@ fn eval<'a>(
     env: &Env<'a>,
 ) -> Result<Collection<'a>, String> {
     Ok(match expr {
-        Expr::Empty => Vec::new(),
-        Expr::Literal(literal) => vec![match literal {
+        Expr::Empty => Collection::new(),
+        Expr::Literal(literal) => smallvec![match literal {
             Literal::Bool(b) => Item::Bool(*b),
             Literal::Int(i) => Item::Int(*i),
             Literal::Dec(d) => Item::Dec(*d),
             Literal::Str(s) | Literal::Date(s) => Item::Str(Cow::Borrowed(s)),
         }],
         Expr::This => scope.this.cloned().into_iter().collect(),
-        Expr::Index => vec![Item::Int(scope.index as i64)],
-        Expr::Total => Vec::new(),
+        Expr::Index => smallvec![Item::Int(scope.index as i64)],
+        Expr::Total => Collection::new(),
         Expr::Variable(name) => match name.as_str() {
-            "resource" => vec![Item::Node(root_node(env.resource))],
-            "rootResource" => vec![Item::Node(root_node(env.root))],
-            "context" => vec![Item::Node(scope.context)],
-            "ucum" => vec![Item::Str(Cow::Borrowed("http://unitsofmeasure.org"))],
-            "sct" => vec![Item::Str(Cow::Borrowed("http://snomed.info/sct"))],
-            "loinc" => vec![Item::Str(Cow::Borrowed("http://loinc.org"))],
+            "resource" => smallvec![Item::Node(root_node(env.resource))],
+            "rootResource" => smallvec![Item::Node(root_node(env.root))],
+            "context" => smallvec![Item::Node(scope.context)],
+            "ucum" => smallvec![Item::Str(Cow::Borrowed("http://unitsofmeasure.org"))],
+            "sct" => smallvec![Item::Str(Cow::Borrowed("http://snomed.info/sct"))],
+            "loinc" => smallvec![Item::Str(Cow::Borrowed("http://loinc.org"))],
             other => return Err(format!("unknown variable %{other}")),
         },
         Expr::Member {
@@ -100,7 +103,7 @@ fn eval<'a>(
             name,
             shadow,
         } => {
-            let mut out = Vec::new();
+            let mut out = Collection::new();
             match focus {
                 Some(focus) => {
                     for item in &eval(focus, scope, env)? {
@@ -119,14 +122,14 @@ fn eval<'a>(
             let items = eval(focus, scope, env)?;
             match integer(&eval(index, scope, env)?)? {
                 Some(i) if i >= 0 => items.into_iter().nth(i as usize).into_iter().collect(),
-                _ => Vec::new(),
+                _ => Collection::new(),
             }
         }
         Expr::Negate(operand) => match single(&eval(operand, scope, env)?)? {
-            None => Vec::new(),
+            None => Collection::new(),
             Some(item) => match primitive(&item) {
-                Some(Item::Int(i)) => vec![Item::Int(-i)],
-                Some(Item::Dec(d)) => vec![Item::Dec(-d)],
+                Some(Item::Int(i)) => smallvec![Item::Int(-i)],
+                Some(Item::Dec(d)) => smallvec![Item::Dec(-d)],
                 _ => return Err("unary minus needs a number".into()),
             },
         },
@@ -137,13 +140,13 @@ fn eval<'a>(
         } => {
             let items = eval(focus, scope, env)?;
             match single(&items)? {
-                None => Vec::new(),
+                None => Collection::new(),
                 Some(item) => {
                     let matches = is_type(&item, type_name);
                     match (cast, matches) {
-                        (false, m) => vec![Item::Bool(m)],
-                        (true, true) => vec![item],
-                        (true, false) => Vec::new(),
+                        (false, m) => smallvec![Item::Bool(m)],
+                        (true, true) => smallvec![item],
+                        (true, false) => Collection::new(),
                     }
                 }
             }
@@ -155,15 +158,15 @@ fn eval<'a>(
         } => {
             let input = match focus {
                 Some(focus) => eval(focus, scope, env)?,
-                None => scope.input.to_vec(),
+                None => scope.input.iter().cloned().collect(),
             };
             match single_string(&input)? {
-                None => Vec::new(),
+                None => Collection::new(),
                 Some(text) => match replacement {
-                    None => vec![Item::Bool(regex.is_match(&text))],
+                    None => smallvec![Item::Bool(regex.is_match(&text))],
                     Some(with) => {
                         let with = single_string(&eval(with, scope, env)?)?.unwrap_or_default();
-                        vec![Item::Str(Cow::Owned(
+                        smallvec![Item::Str(Cow::Owned(
                             regex.replace_all(&text, with.as_ref()).into_owned(),
                         ))]
                     }
@@ -202,7 +205,7 @@ fn member<'a>(item: &Item<'a>, name: &str, shadow: &str, out: &mut Collection<'a
         // A primitive's id and extensions live in its shadow.
         _ => {
             if let Some(Value::Object(map)) = node.shadow {
-                if let Some(value) = map.get(name) {
+                if let Some(value) = get(map, name) {
                     push_values(Some(value), None, None, out);
                 }
             }
@@ -214,8 +217,8 @@ fn member<'a>(item: &Item<'a>, name: &str, shadow: &str, out: &mut Collection<'a
         out.push(item.clone());
         return;
     }
-    let value = object.get(name);
-    let shadow_value = object.get(shadow);
+    let value = get(object, name);
+    let shadow_value = get(object, shadow);
     if value.is_some() || shadow_value.is_some() {
         push_values(value, shadow_value, None, out);
         return;
@@ -223,7 +226,7 @@ fn member<'a>(item: &Item<'a>, name: &str, shadow: &str, out: &mut Collection<'a
     for (key, value) in object {
         if let Some(suffix) = key.strip_prefix(name) {
             if let Some(type_code) = choice_type(suffix) {
-                let shadow_value = object.get(&format!("_{key}"));
+                let shadow_value = get(object, &format!("_{key}"));
                 push_values(Some(value), shadow_value, Some(type_code), out);
             }
         }
@@ -264,7 +267,7 @@ fn push_one<'a>(
     }
     let type_name = type_name.or_else(|| {
         value
-            .and_then(|v| v.get("resourceType"))
+            .and_then(|v| field(v, "resourceType"))
             .and_then(Value::as_str)
     });
     out.push(Item::Node(Node {
@@ -284,13 +287,13 @@ fn children<'a>(node: &Node<'a>, out: &mut Collection<'a>) {
                 continue;
             }
             if let Some(base) = key.strip_prefix('_') {
-                if !map.contains_key(base) {
+                if get(map, base).is_none() {
                     push_values(None, Some(value), None, out);
                 }
                 continue;
             }
             // No type guess here: `vaccineCode` ends like a choice but is a CodeableConcept.
-            let shadow = shadows.then(|| map.get(&format!("_{key}"))).flatten();
+            let shadow = shadows.then(|| get(map, &format!("_{key}"))).flatten();
             push_values(Some(value), shadow, None, out);
         }
     } else if let Some(Value::Object(shadow)) = node.shadow {
@@ -306,7 +309,7 @@ fn primitive<'a>(item: &Item<'a>) -> Option<Item<'a>> {
         Item::Node(node) => match node.value? {
             Value::String(s) => Some(Item::Str(Cow::Borrowed(s))),
             Value::Bool(b) => Some(Item::Bool(*b)),
-            Value::Number(n) => number(&n.to_string()),
+            Value::Number(n) => number(n.as_str()),
             _ => None,
         },
         other => Some(other.clone()),
@@ -383,7 +386,9 @@ fn is_type(item: &Item<'_>, type_name: &str) -> bool {
             if let Some(known) = node.type_name {
                 return known == type_name
                     || (type_name == "Resource" || type_name == "DomainResource")
-                        && node.value.is_some_and(|v| v.get("resourceType").is_some());
+                        && node
+                            .value
+                            .is_some_and(|v| field(v, "resourceType").is_some());
             }
             match node.value {
                 Some(Value::String(_)) => matches!(
@@ -537,13 +542,13 @@ fn quantity_order(left: &Item<'_>, right: &Item<'_>) -> Option<Ordering> {
 /// (dates, numbers, booleans, complex nodes) are compared with [`equal`] as before, with the
 /// earlier ones of their kind. dom-3 unions every string of a resource four times.
 fn distinct<'a>(items: Collection<'a>) -> Collection<'a> {
-    let mut out: Collection<'a> = Vec::with_capacity(items.len());
+    let mut out: Collection<'a> = Collection::with_capacity(items.len());
     let mut plain: FastMap<u64, usize> = FastMap::default();
     let mut others: Vec<usize> = Vec::new();
     for item in items {
         let seen = match plain_string(&item) {
             Some(text) => {
-                let mut hasher = Fnv::default();
+                let mut hasher = FastHasher::default();
                 hasher.write(text.as_bytes());
                 match plain.get(&hasher.finish()) {
                     None => {
@@ -599,10 +604,14 @@ fn binary<'a>(
     use BinaryOp::*;
     let l = eval(left, scope, env)?;
     // `and`, `or` and `implies` need the right side only when the left does not decide.
-    match (op, boolean(&l)) {
-        (And, Some(false)) => return Ok(vec![Item::Bool(false)]),
-        (Or, Some(true)) => return Ok(vec![Item::Bool(true)]),
-        (Implies, Some(false)) => return Ok(vec![Item::Bool(true)]),
+    let decided = match op {
+        And | Or | Implies => boolean(&l),
+        _ => None,
+    };
+    match (op, decided) {
+        (And, Some(false)) => return Ok(smallvec![Item::Bool(false)]),
+        (Or, Some(true)) => return Ok(smallvec![Item::Bool(true)]),
+        (Implies, Some(false)) => return Ok(smallvec![Item::Bool(true)]),
         _ => {}
     }
     let r = eval(right, scope, env)?;
@@ -636,33 +645,33 @@ fn binary<'a>(
         In | Contains => {
             let (needle, haystack) = if op == In { (&l, &r) } else { (&r, &l) };
             Ok(match single(needle)? {
-                None => Vec::new(),
-                Some(item) => vec![Item::Bool(contains_item(haystack, &item))],
+                None => Collection::new(),
+                Some(item) => smallvec![Item::Bool(contains_item(haystack, &item))],
             })
         }
         Equal | NotEqual => {
             if l.is_empty() || r.is_empty() {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             }
             let same =
                 l.len() == r.len() && l.iter().zip(&r).all(|(x, y)| equal(x, y) == Some(true));
             let unknown =
                 l.len() == r.len() && l.iter().zip(&r).any(|(x, y)| equal(x, y).is_none());
             if unknown && !same {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             }
-            Ok(vec![Item::Bool(same == (op == Equal))])
+            Ok(smallvec![Item::Bool(same == (op == Equal))])
         }
         Equivalent | NotEquivalent => {
             let same = l.len() == r.len() && l.iter().zip(&r).all(|(x, y)| equivalent(x, y));
-            Ok(vec![Item::Bool(same == (op == Equivalent))])
+            Ok(smallvec![Item::Bool(same == (op == Equivalent))])
         }
         Less | LessOrEqual | Greater | GreaterOrEqual => {
             let (Some(x), Some(y)) = (single(&l)?, single(&r)?) else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
             Ok(match order(&x, &y)? {
-                Some(DateOrder::Known(ordering)) => vec![Item::Bool(match op {
+                Some(DateOrder::Known(ordering)) => smallvec![Item::Bool(match op {
                     Less => ordering.is_lt(),
                     LessOrEqual => ordering.is_le(),
                     Greater => ordering.is_gt(),
@@ -671,9 +680,9 @@ fn binary<'a>(
                 // `2024 <= 2024-06-01` may hold: R4's per-1 (`start <= end`) must accept
                 // periods whose ends differ in precision. A strict `<` stays unknown.
                 Some(DateOrder::Overlap) if matches!(op, LessOrEqual | GreaterOrEqual) => {
-                    vec![Item::Bool(true)]
+                    smallvec![Item::Bool(true)]
                 }
-                _ => Vec::new(),
+                _ => Collection::new(),
             })
         }
         Concat => {
@@ -682,11 +691,11 @@ fn binary<'a>(
                     .map(Cow::into_owned)
                     .unwrap_or_default())
             };
-            Ok(vec![Item::Str(Cow::Owned(text(&l)? + &text(&r)?))])
+            Ok(smallvec![Item::Str(Cow::Owned(text(&l)? + &text(&r)?))])
         }
         Plus | Minus | Times | Divide | Div | Mod => {
             let (Some(x), Some(y)) = (single(&l)?, single(&r)?) else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
             arithmetic(op, &x, &y)
         }
@@ -696,7 +705,7 @@ fn binary<'a>(
 fn arithmetic<'a>(op: BinaryOp, x: &Item<'a>, y: &Item<'a>) -> Result<Collection<'a>, String> {
     let (x, y) = (primitive(x), primitive(y));
     if let (BinaryOp::Plus, Some(Item::Str(a)), Some(Item::Str(b))) = (op, &x, &y) {
-        return Ok(vec![Item::Str(Cow::Owned(format!("{a}{b}")))]);
+        return Ok(smallvec![Item::Str(Cow::Owned(format!("{a}{b}")))]);
     }
     let (Some(a), Some(b)) = (x.as_ref().and_then(decimal), y.as_ref().and_then(decimal)) else {
         return Err("arithmetic needs numbers".into());
@@ -711,11 +720,11 @@ fn arithmetic<'a>(op: BinaryOp, x: &Item<'a>, y: &Item<'a>) -> Result<Collection
         _ => a.checked_rem(b),
     };
     Ok(match result {
-        None => Vec::new(),
+        None => Collection::new(),
         Some(value) if both_int && op != BinaryOp::Divide => {
             value.to_i64().map(Item::Int).into_iter().collect()
         }
-        Some(value) => vec![Item::Dec(value)],
+        Some(value) => smallvec![Item::Dec(value)],
     })
 }
 
@@ -732,13 +741,13 @@ fn call<'a>(
     }
     let arg = |i: usize| -> Result<Collection<'a>, String> {
         args.get(i)
-            .map_or(Ok(Vec::new()), |expr| eval(expr, scope, env))
+            .map_or(Ok(Collection::new()), |expr| eval(expr, scope, env))
     };
-    let one = |value: bool| Ok(vec![Item::Bool(value)]);
+    let one = |value: bool| Ok(smallvec![Item::Bool(value)]);
     match function {
         Empty => one(input.is_empty()),
         Not => Ok(boolean(input).map(|b| Item::Bool(!b)).into_iter().collect()),
-        Count => Ok(vec![Item::Int(input.len() as i64)]),
+        Count => Ok(smallvec![Item::Int(input.len() as i64)]),
         HasValue => one(
             matches!(input, [Item::Node(Node { value: Some(v), .. })] if !v.is_object() && !v.is_array())
                 || matches!(
@@ -747,10 +756,10 @@ fn call<'a>(
                 ),
         ),
         Children | Descendants => {
-            let mut out = Vec::new();
-            let mut frontier: Collection<'a> = input.to_vec();
+            let mut out = Collection::new();
+            let mut frontier: Collection<'a> = input.iter().cloned().collect();
             loop {
-                let mut next = Vec::new();
+                let mut next = Collection::new();
                 for item in &frontier {
                     if let Item::Node(node) = item {
                         children(node, &mut next);
@@ -771,9 +780,9 @@ fn call<'a>(
         Last => Ok(input.last().cloned().into_iter().collect()),
         Tail => Ok(input.iter().skip(1).cloned().collect()),
         Single => Ok(single(input)?.into_iter().collect()),
-        Distinct => Ok(distinct(input.to_vec())),
-        IsDistinct => one(distinct(input.to_vec()).len() == input.len()),
-        Trace => Ok(input.to_vec()),
+        Distinct => Ok(distinct(input.iter().cloned().collect())),
+        IsDistinct => one(distinct(input.iter().cloned().collect()).len() == input.len()),
+        Trace => Ok(input.iter().cloned().collect()),
         StartsWith | EndsWith | Contains => {
             // On an empty input these answer false, not empty, as HL7's R4 engine does: ref-1
             // (`reference.startsWith('#').not() or …`) must hold for a Reference that has only
@@ -782,7 +791,7 @@ fn call<'a>(
                 return one(false);
             };
             let Some(part) = single_string(&arg(0)?)? else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
             one(match function {
                 StartsWith => text.starts_with(part.as_ref()),
@@ -792,19 +801,19 @@ fn call<'a>(
         }
         Substring => {
             let Some(text) = single_string(input)? else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
             let chars: Vec<char> = text.chars().collect();
             let start = integer(&arg(0)?)?.unwrap_or(0);
             if start < 0 || start as usize >= chars.len() {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             }
             let length = match integer(&arg(1)?)? {
                 Some(n) => n.max(0) as usize,
                 None => chars.len(),
             };
             let end = (start as usize).saturating_add(length).min(chars.len());
-            Ok(vec![Item::Str(Cow::Owned(
+            Ok(smallvec![Item::Str(Cow::Owned(
                 chars[start as usize..end].iter().collect(),
             ))])
         }
@@ -838,10 +847,10 @@ fn call<'a>(
         }
         MemberOf => {
             let Some(value_set) = single_string(&arg(0)?)? else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
             let Some(item) = single(input)? else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
             Ok(member_of(&item, &value_set, env)
                 .map(Item::Bool)
@@ -851,15 +860,15 @@ fn call<'a>(
         Resolve => Ok(input.iter().filter_map(|item| resolve(item, env)).collect()),
         Extension => {
             let Some(url) = single_string(&arg(0)?)? else {
-                return Ok(Vec::new());
+                return Ok(Collection::new());
             };
-            let mut extensions = Vec::new();
+            let mut extensions = Collection::new();
             for item in input {
                 member(item, "extension", "_extension", &mut extensions);
             }
             Ok(extensions
                 .into_iter()
-                .filter(|e| matches!(e, Item::Node(n) if n.value.and_then(|v| v.get("url")).and_then(Value::as_str) == Some(url.as_ref())))
+                .filter(|e| matches!(e, Item::Node(n) if n.value.and_then(|v| field(v, "url")).and_then(Value::as_str) == Some(url.as_ref())))
                 .collect())
         }
         HtmlChecks => one(match single_string(input)? {
@@ -877,12 +886,12 @@ fn call<'a>(
             ))
         }
         Combine => {
-            let mut all = input.to_vec();
+            let mut all: Collection<'a> = input.iter().cloned().collect();
             all.extend(arg(0)?);
             Ok(all)
         }
         Union => {
-            let mut all = input.to_vec();
+            let mut all: Collection<'a> = input.iter().cloned().collect();
             all.extend(arg(0)?);
             Ok(distinct(all))
         }
@@ -896,7 +905,7 @@ fn call<'a>(
         }
         Today | Now => {
             let now = chrono::Local::now();
-            Ok(vec![Item::Str(Cow::Owned(if function == Today {
+            Ok(smallvec![Item::Str(Cow::Owned(if function == Today {
                 now.format("%Y-%m-%d").to_string()
             } else {
                 now.to_rfc3339()
@@ -915,11 +924,11 @@ fn iterate<'a>(
 ) -> Result<Collection<'a>, String> {
     let Some(criteria) = criteria else {
         return match function {
-            Function::Exists => Ok(vec![Item::Bool(!input.is_empty())]),
+            Function::Exists => Ok(smallvec![Item::Bool(!input.is_empty())]),
             _ => Err(format!("{function:?}() needs an argument")),
         };
     };
-    let mut out = Vec::new();
+    let mut out = Collection::new();
     for (index, item) in input.iter().enumerate() {
         let inner = Scope {
             input: std::slice::from_ref(item),
@@ -937,35 +946,35 @@ fn iterate<'a>(
             }
             Function::All => {
                 if boolean(&result) != Some(true) {
-                    return Ok(vec![Item::Bool(false)]);
+                    return Ok(smallvec![Item::Bool(false)]);
                 }
             }
             _ => {
                 if boolean(&result) == Some(true) {
-                    return Ok(vec![Item::Bool(true)]);
+                    return Ok(smallvec![Item::Bool(true)]);
                 }
             }
         }
     }
     Ok(match function {
         Function::Select | Function::Where => out,
-        Function::All => vec![Item::Bool(true)],
-        _ => vec![Item::Bool(false)],
+        Function::All => smallvec![Item::Bool(true)],
+        _ => smallvec![Item::Bool(false)],
     })
 }
 
 /// A code, Coding or CodeableConcept in a value set: any coding of a concept will do.
 fn member_of(item: &Item<'_>, value_set: &str, env: &Env<'_>) -> Option<bool> {
     let coding = |c: &Value| {
-        let code = c.get("code")?.as_str()?;
+        let code = field(c, "code")?.as_str()?;
         env.terminology
-            .member_of(value_set, c.get("system").and_then(Value::as_str), code)
+            .member_of(value_set, field(c, "system").and_then(Value::as_str), code)
     };
     match item {
         Item::Node(Node {
             value: Some(value @ Value::Object(_)),
             ..
-        }) => match value.get("coding").and_then(Value::as_array) {
+        }) => match field(value, "coding").and_then(Value::as_array) {
             Some(codings) => {
                 let answers: Vec<Option<bool>> = codings.iter().map(coding).collect();
                 if answers.contains(&Some(true)) {
@@ -991,7 +1000,7 @@ fn resolve<'a>(item: &Item<'a>, env: &Env<'a>) -> Option<Item<'a>> {
         Item::Node(Node {
             value: Some(value @ Value::Object(_)),
             ..
-        }) => value.get("reference")?.as_str()?,
+        }) => field(value, "reference")?.as_str()?,
         other => match primitive(other)? {
             Item::Str(Cow::Borrowed(s)) => s,
             _ => return None,

@@ -19,7 +19,8 @@
 mod eval;
 mod parse;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 pub use eval::{Env, Item, Node, Terminology};
 use parse::Expr;
@@ -201,19 +202,37 @@ impl Expression {
         context: Node<'a>,
         env: &Env<'a>,
     ) -> Result<Vec<Item<'a>>, String> {
-        eval::evaluate(&self.expr, context, env)
+        eval::evaluate(&self.expr, context, env).map(SmallVec::into_vec)
     }
 
     /// Whether an invariant holds on `context`: `true`, or a non-empty non-boolean result.
     /// An empty result fails, as in HL7's validator (`code.exists() implies system = %ucum`
     /// without a system is empty: drt-1 is broken).
     pub fn holds<'a>(&'a self, context: Node<'a>, env: &Env<'a>) -> Result<bool, String> {
-        let result = self.evaluate(context, env)?;
+        let result = eval::evaluate(&self.expr, context, env)?;
         Ok(match result.as_slice() {
             [Item::Bool(value)] => *value,
             other => !other.is_empty(),
         })
     }
+}
+
+/// A member of a JSON object (`None` for anything else).
+pub fn field<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(object) => get(object, key),
+        _ => None,
+    }
+}
+
+/// `object.get(key)`. FHIR objects have a handful of members: comparing their keys costs
+/// less than SipHashing the wanted one for the map's index, on a lookup that the walk and
+/// the invariants make for nearly every value.
+pub fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if object.len() > 8 {
+        return object.get(key);
+    }
+    object.iter().find_map(|(k, v)| (k == key).then_some(v))
 }
 
 /// A resource's root node, for [`Env`] and as an invariant's context.
