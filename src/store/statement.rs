@@ -21,10 +21,14 @@ use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 use super::db::DbConnection;
 use crate::search::sql::{Bind, Sql};
 
-/// Shapes kept prepared per connection. A stream of unusual searches (long `IN` lists,
-/// many OR-ed values) then grows no cache without end: past the bound, new shapes run
-/// unprepared as before.
+/// Shapes kept prepared per connection. A stream of unusual searches (many OR-ed values)
+/// then grows no cache without end: past the bound, new shapes run unprepared as before.
 const MAX_PREPARED_SHAPES: usize = 512;
+
+/// Statements with more binds run unprepared: such texts are `IN` lists whose length
+/// varies (a transaction's ids, an include's sources), and each length would take a shape
+/// from the searches that repeat.
+const MAX_PREPARED_BINDS: usize = 32;
 
 struct Shapes {
     hasher: RandomState,
@@ -38,8 +42,11 @@ static SHAPES: LazyLock<Shapes> = LazyLock::new(|| Shapes {
 
 /// Whether statements of this text may be cached. A hash collision only lets one more
 /// shape in; the statement cache itself is keyed by the full text.
-fn admitted(text: &str) -> bool {
-    let key = SHAPES.hasher.hash_one(text);
+fn admitted(sql: &Sql) -> bool {
+    if sql.binds.len() > MAX_PREPARED_BINDS {
+        return false;
+    }
+    let key = SHAPES.hasher.hash_one(&sql.text);
     let Ok(mut seen) = SHAPES.seen.lock() else {
         return false;
     };
@@ -97,7 +104,7 @@ impl<'a> Statement<'a> {
         Statement {
             parts: parts(&sql.text),
             binds: &sql.binds,
-            cached: admitted(&sql.text),
+            cached: admitted(sql),
         }
     }
 }
@@ -195,15 +202,30 @@ mod tests {
 
     #[test]
     fn admits_a_bounded_number_of_shapes() {
-        assert!(admitted("SELECT 'shape under test'"));
+        let shape = |text: &str| {
+            let mut sql = Sql::new(true);
+            sql.text = text.into();
+            sql
+        };
+        assert!(admitted(&shape("SELECT 'shape under test'")));
         assert!(
-            admitted("SELECT 'shape under test'"),
+            admitted(&shape("SELECT 'shape under test'")),
             "a known shape stays in"
         );
         for n in 0..MAX_PREPARED_SHAPES {
-            admitted(&format!("SELECT {n} AS filler"));
+            admitted(&shape(&format!("SELECT {n} AS filler")));
         }
-        assert!(!admitted("SELECT 'one shape too many'"));
-        assert!(admitted("SELECT 'shape under test'"));
+        assert!(!admitted(&shape("SELECT 'one shape too many'")));
+        assert!(admitted(&shape("SELECT 'shape under test'")));
+    }
+
+    #[test]
+    fn long_bind_lists_run_unprepared() {
+        let mut sql = Sql::new(true);
+        let list: Vec<String> = (0..=MAX_PREPARED_BINDS)
+            .map(|i| sql.bind(Bind::Int(i as i64)))
+            .collect();
+        sql.text = format!("SELECT 1 WHERE 0 IN ({})", list.join(", "));
+        assert!(!admitted(&sql));
     }
 }
