@@ -348,7 +348,7 @@ pub(crate) async fn create_if_none_exist(
 ) -> Result<HttpResponse, ApiError> {
     let params = conditional_params(condition)?;
     let request = conditional_request(state, resource_type, &params)?;
-    let existing = sql::page_query(&request, state.store.is_postgres(), None, 2)
+    let existing = sql::page_query(&request, state.store.is_postgres(), None, 2, false)
         .ok_or_else(|| ApiError::bad_request("Điều kiện không hợp lệ", "Invalid condition"))?;
     let ctx = call.ctx.clone();
     let outcome = blocking(state, resource_type.to_string(), move |s| {

@@ -96,9 +96,22 @@ pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage
         None => None,
     };
     let backward = boundary.as_ref().is_some_and(|b| b.backward);
-    let query = sql::page_query(request, postgres, boundary.as_ref(), request.count + 1)
-        .ok_or_else(bad_cursor)?;
-    let mut matches = db.found(request.resource_type, &query)?;
+    // The first page counts in the same statement unless PostgreSQL estimates.
+    let counted = boundary.is_none()
+        && match request.total {
+            Total::Accurate => true,
+            Total::Estimate => !postgres,
+            Total::None => false,
+        };
+    let query = sql::page_query(
+        request,
+        postgres,
+        boundary.as_ref(),
+        request.count + 1,
+        counted,
+    )
+    .ok_or_else(bad_cursor)?;
+    let (mut matches, match_count) = db.page(request.resource_type, &query)?;
     let more = matches.len() as i64 > request.count;
     matches.truncate(request.count as usize);
     if backward {
@@ -137,6 +150,7 @@ pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage
     let total = match request.total {
         Total::None => None,
         _ if boundary.is_none() && !more => Some(matches.len() as i64),
+        _ if match_count.is_some() => match_count,
         Total::Estimate if postgres => Some(db.estimate(&sql::estimate_query(request))?),
         _ => Some(count(db)?),
     };

@@ -733,12 +733,15 @@ fn source<'r>(
     )
 }
 
-/// `SELECT` of one page: id, version, lastUpdated, content and the sort keys as text.
+/// `SELECT` of one page: id, version, lastUpdated, content, the sort keys as text and, with
+/// `counted`, the number of every match in `n` (a window over the same scan, so the matches
+/// are read once rather than again by a separate `COUNT`).
 pub fn page_query(
     request: &SearchRequest,
     postgres: bool,
     boundary: Option<&Boundary>,
     limit: i64,
+    counted: bool,
 ) -> Option<Sql> {
     let mut sql = Sql::new(postgres);
     let table = table_of(request.resource_type);
@@ -809,7 +812,12 @@ pub fn page_query(
     // The page's ids first, from indexes alone where the filters allow (the `{table}_live`
     // partial index covers `NOT deleted`); the stored JSON is read for those rows only.
     let order = order.join(", ");
-    let mut page = format!("SELECT {a}.id FROM {from}");
+    let n = if counted {
+        "COUNT(*) OVER ()"
+    } else {
+        "CAST(NULL AS BIGINT)"
+    };
+    let mut page = format!("SELECT {a}.id, {n} AS n FROM {from}");
     for condition in conditions {
         page.push_str(" AND ");
         page.push_str(&condition);
@@ -821,9 +829,9 @@ pub fn page_query(
         format!("t.id {}", if backward { "DESC" } else { "ASC" })
     };
     sql.text = format!(
-        "SELECT t.id, t.version_id, t.last_updated, t.content, {} FROM {table} t \
-         WHERE NOT t.deleted AND t.id IN ({page} ORDER BY {order} LIMIT {limit}) \
-         ORDER BY {outer_order}",
+        "SELECT t.id, t.version_id, t.last_updated, t.content, {}, p.n \
+         FROM ({page} ORDER BY {order} LIMIT {limit}) p JOIN {table} t ON t.id = p.id \
+         WHERE NOT t.deleted ORDER BY {outer_order}",
         keys.join(", ")
     );
     Some(sql)

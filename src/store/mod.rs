@@ -567,6 +567,14 @@ impl FoundRow {
 }
 
 #[derive(QueryableByName)]
+struct PageRow {
+    #[diesel(embed)]
+    found: FoundRow,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    n: Option<i64>,
+}
+
+#[derive(QueryableByName)]
 struct PlanRow {
     #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
     plan: String,
@@ -598,6 +606,13 @@ pub trait Reader {
     /// Current resources selected by the SQL.
     fn found(&mut self, resource_type: &str, sql: &Sql) -> Result<Vec<Found>, StoreError>;
 
+    /// A search page's rows and the match count it carries in `n` (`None` when it has none).
+    fn page(
+        &mut self,
+        resource_type: &str,
+        sql: &Sql,
+    ) -> Result<(Vec<Found>, Option<i64>), StoreError>;
+
     fn count(&mut self, sql: &Sql) -> Result<i64, StoreError>;
 
     /// The planner's row estimate of an `EXPLAIN (FORMAT JSON)` query (PostgreSQL only).
@@ -618,6 +633,20 @@ impl Reader for DbConnection {
             .into_iter()
             .map(|r| r.into_found(resource_type))
             .collect())
+    }
+
+    fn page(
+        &mut self,
+        resource_type: &str,
+        sql: &Sql,
+    ) -> Result<(Vec<Found>, Option<i64>), StoreError> {
+        let rows: Vec<PageRow> = statement::load(self, sql)?;
+        let count = rows.first().and_then(|r| r.n);
+        let found = rows
+            .into_iter()
+            .map(|r| r.found.into_found(resource_type))
+            .collect();
+        Ok((found, count))
     }
 
     fn count(&mut self, sql: &Sql) -> Result<i64, StoreError> {
