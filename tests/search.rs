@@ -412,6 +412,28 @@ fn include_revinclude_and_iterate() {
             .collect();
         included.sort();
         assert_eq!(included, sorted(vec![order.clone(), e1.clone()]));
+
+        // A full first page counts its matches alone, not what the includes add.
+        s.create(&visit(
+            tag,
+            &p.thuy,
+            "2024-06-01T08:00:00+07:00",
+            None,
+            "finished",
+            1.0,
+        ));
+        let bundle = search(
+            s,
+            &format!("Encounter?_tag={TAG}|{tag}&_count=1&_include=Encounter:patient"),
+        );
+        let modes: Vec<&str> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["search"]["mode"].as_str().unwrap())
+            .collect();
+        assert_eq!(modes, ["match", "include"], "{}", s.backend);
+        assert_eq!(bundle["total"], 2, "{}", s.backend);
         s.get("Encounter?_include=Encounter:status").outcome(400);
     });
 }
