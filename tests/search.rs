@@ -84,8 +84,9 @@ fn modes(bundle: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every page from `url` on, following `next`; each must report `total`.
-fn pages_from(s: &Server, mut url: String, total: i64) -> Vec<Value> {
+/// Every page from `url` on, following `next`; each must report `total` (`Value::Null`: none).
+fn pages_from(s: &Server, mut url: String, total: impl Into<Value>) -> Vec<Value> {
+    let total = total.into();
     let mut pages = Vec::new();
     loop {
         let page = call("GET", &url, &[], None).json();
@@ -428,7 +429,9 @@ fn include_revinclude_and_iterate() {
         ));
         let bundle = search(
             s,
-            &format!("Encounter?_tag={TAG}|{tag}&_count=1&_include=Encounter:patient"),
+            &format!(
+                "Encounter?_tag={TAG}|{tag}&_count=1&_total=accurate&_include=Encounter:patient"
+            ),
         );
         let (first, patient) = if e1 < e2 { (e1, &p.duc) } else { (e2, &p.thuy) };
         assert_eq!(
@@ -463,7 +466,7 @@ fn paging_is_stable_in_both_directions_with_sorting() {
         expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
         let url = s.url(&format!(
-            "Patient?_tag={TAG}|{tag}&_sort=-birthdate&_count=3"
+            "Patient?_tag={TAG}|{tag}&_sort=-birthdate&_count=3&_total=accurate"
         ));
         let pages = pages_from(s, url, 7);
         let seen: Vec<String> = pages.iter().flat_map(ids).collect();
@@ -498,9 +501,12 @@ fn result_controls() {
         let none = search(s, &format!("{base}&_total=none"));
         assert!(none.get("total").is_none());
         assert_eq!(ids(&none).len(), 3);
-        // Past the first page: `accurate` counts, `estimate` asks PostgreSQL's planner
-        // (SQLite has no estimate and counts).
-        let accurate = search(s, &format!("{base}&_count=1"));
+        // Past the first page only an asked-for total: `accurate` counts, `estimate` asks
+        // PostgreSQL's planner (SQLite has no estimate and counts).
+        assert!(search(s, &format!("{base}&_count=1"))
+            .get("total")
+            .is_none());
+        let accurate = search(s, &format!("{base}&_count=1&_total=accurate"));
         assert_eq!(accurate["total"], 3);
         let estimate = search(s, &format!("{base}&_total=estimate&_count=1"));
         let estimated = estimate["total"].as_i64().expect("an estimated total");
@@ -750,7 +756,9 @@ fn index_only_searches_page_by_id_and_skip_deleted() {
         let gone = live.remove(2);
         assert_eq!(s.delete(&format!("Patient/{gone}")).status, 200);
         live.sort();
-        let url = s.url(&format!("Patient?_tag={TAG}|{tag}&name=ly%20minh&_count=2"));
+        let url = s.url(&format!(
+            "Patient?_tag={TAG}|{tag}&name=ly%20minh&_count=2&_total=accurate"
+        ));
         let pages = pages_from(s, url, 4);
         let seen: Vec<String> = pages.iter().flat_map(ids).collect();
         assert_eq!(seen, live, "{}", s.backend);
@@ -760,6 +768,82 @@ fn index_only_searches_page_by_id_and_skip_deleted() {
         let with_gender = scoped(s, "Patient", &tag, "name=ly%20minh&gender=male");
         assert_eq!(with_gender, live);
         assert!(scoped(s, "Patient", &tag, &format!("_id={gone}")).is_empty());
+    });
+}
+
+/// Letters only, so the name is one word of its own: no other test's name starts with it.
+fn unique_word() -> String {
+    unique_id("")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| char::from(b'a' + (c.to_digit(16).unwrap() as u8)))
+        .take(12)
+        .collect()
+}
+
+/// Without `_sort`, a name search lists people by the folded name that matched and a
+/// birth date search by birth date, each then by id; a person with two matching names comes
+/// once. Paging walks that order both ways, and only `_total=accurate` counts past one page.
+#[test]
+fn searches_without_sort_follow_the_index() {
+    each_backend(|s| {
+        let tag = unique_id("order");
+        let word = unique_word();
+        let make = |letters: &[&str], gender: &str, birth: &str| {
+            let cccd = format!("0018710000{:02}", letters[0].as_bytes()[0] - b'a');
+            let mut patient = person(&tag, "", &["Thị"], gender, birth, &cccd);
+            patient["name"] = letters
+                .iter()
+                .map(|l| json!({"family": format!("{word}{l}"), "given": ["Thị"]}))
+                .collect();
+            s.create(&patient)
+        };
+        // Created out of name order; `c` also has a second name further on.
+        let e = make(&["e"], "female", "1871-03-20");
+        let a = make(&["a"], "female", "1871-03-05");
+        let d = make(&["d"], "male", "1871-03-15");
+        let c = make(&["c", "g"], "female", "1871-03-20");
+        let b = make(&["b"], "female", "1871-03-11");
+        let by_name = vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()];
+
+        let url = s.url(&format!("Patient?name={word}&_count=2"));
+        let pages = pages_from(s, url, Value::Null);
+        let seen: Vec<String> = pages.iter().flat_map(ids).collect();
+        assert_eq!(seen, by_name, "{}", s.backend);
+        let back = call("GET", &link_of(&pages[2], "previous").unwrap(), &[], None).json();
+        assert_eq!(ids(&back), ids(&pages[1]), "{}", s.backend);
+        let first = call("GET", &link_of(&back, "previous").unwrap(), &[], None).json();
+        assert_eq!(ids(&first), by_name[..2]);
+        let counted = s.url(&format!("Patient?name={word}&_count=2&_total=accurate"));
+        assert_eq!(pages_from(s, counted, 5).len(), 3);
+        // A first page that holds every match is its own total.
+        let all = search(s, &format!("Patient?name={word}"));
+        assert_eq!((ids(&all), &all["total"]), (by_name.clone(), &json!(5)));
+        assert_eq!(
+            ids(&search(s, &format!("Patient?name={word}&gender=female"))),
+            [&*a, &*b, &*c, &*e]
+        );
+        assert_eq!(
+            ids(&search(s, &format!("Patient?given=thi&name={word}"))).len(),
+            5
+        );
+        assert_eq!(
+            ids(&search(s, &format!("Patient?family={word}g"))),
+            [c.as_str()]
+        );
+
+        let twins = sorted(vec![c.clone(), e.clone()]);
+        let by_birth = [a.clone(), b.clone(), twins[0].clone(), twins[1].clone()];
+        let url = s.url("Patient?birthdate=1871-03&gender=female&_count=3");
+        let pages = pages_from(s, url, Value::Null);
+        let seen: Vec<String> = pages.iter().flat_map(ids).collect();
+        assert_eq!(seen, by_birth, "{}", s.backend);
+        let back = call("GET", &link_of(&pages[1], "previous").unwrap(), &[], None).json();
+        assert_eq!(ids(&back), by_birth[..3]);
+        assert_eq!(
+            ids(&search(s, "Patient?birthdate=le1871-03-15")),
+            [&*a, &*b, &*d]
+        );
     });
 }
 

@@ -101,7 +101,7 @@ pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage
         && match request.total {
             Total::Accurate => true,
             Total::Estimate => !postgres,
-            Total::None => false,
+            Total::None | Total::WhenComplete => false,
         };
     let query = sql::page_query(
         request,
@@ -117,7 +117,7 @@ pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage
     if backward {
         matches.reverse();
     }
-    let keys = request.sort.len();
+    let keys = sql::order_keys(request);
     let (next, previous) = match (backward, boundary.is_some()) {
         (false, had_cursor) => (
             more.then(|| {
@@ -150,6 +150,7 @@ pub fn search(db: &mut dyn Reader, request: &SearchRequest) -> Result<SearchPage
     let total = match request.total {
         Total::None => None,
         _ if boundary.is_none() && !more => Some(matches.len() as i64),
+        Total::WhenComplete => None,
         _ if match_count.is_some() => match_count,
         Total::Estimate if postgres => Some(db.estimate(&sql::estimate_query(request))?),
         _ => Some(count(db)?),

@@ -143,6 +143,9 @@ pub struct Sort {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Total {
+    /// No `_total` given: the count only where it costs nothing, when the first page holds
+    /// every match. Counting the rest would read every match of a common name.
+    WhenComplete,
     None,
     Estimate,
     Accurate,
@@ -231,7 +234,7 @@ pub fn parse(
         filters: Vec::new(),
         count: limits.default_count,
         sort: Vec::new(),
-        total: Total::Accurate,
+        total: Total::WhenComplete,
         summary: Summary::False,
         elements: None,
         includes: Vec::new(),

@@ -58,8 +58,9 @@ impl Sql {
         format!("x{}", self.aliases)
     }
 
-    /// `column` starts with `prefix` (already folded): LIKE on PostgreSQL (index with
-    /// text_pattern_ops), a byte range on SQLite (its LIKE ignores ASCII case).
+    /// `column` starts with `prefix` (already folded): LIKE on PostgreSQL (the column is
+    /// bytewise, COLLATE "C", so its index serves the prefix), a byte range on SQLite (its
+    /// LIKE ignores ASCII case).
     fn starts_with(&mut self, column: &str, prefix: &str) -> String {
         if self.postgres {
             let escaped = prefix
@@ -420,16 +421,7 @@ fn param_condition(
                         SearchValue::Text(text) => Some(text),
                         _ => None,
                     })
-                    .map(|text| match modifier {
-                        Modifier::Exact => {
-                            // Through the token index: the whole-string row's token is its folded form.
-                            let t = sql.text(&search_form(text));
-                            let b = sql.text(text);
-                            format!("({x}.token = {t} AND {x}.exact = {b})")
-                        }
-                        Modifier::Contains => sql.contains(&format!("{x}.token"), text),
-                        _ => sql.starts_with(&format!("{x}.token"), text),
-                    })
+                    .map(|text| string_match(sql, x, modifier, text))
                     .collect();
                 or_all(parts)
             })
@@ -570,6 +562,20 @@ fn param_condition(
                 .collect();
             or_all(parts)
         }
+    }
+}
+
+/// One string value against a `resource_string` row aliased `x`.
+fn string_match(sql: &mut Sql, x: &str, modifier: Modifier, text: &str) -> String {
+    match modifier {
+        Modifier::Exact => {
+            // Through the token index: the whole-string row's token is its folded form.
+            let t = sql.text(&search_form(text));
+            let b = sql.text(text);
+            format!("({x}.token = {t} AND {x}.exact = {b})")
+        }
+        Modifier::Contains => sql.contains(&format!("{x}.token"), text),
+        _ => sql.starts_with(&format!("{x}.token"), text),
     }
 }
 
@@ -733,6 +739,90 @@ fn source<'r>(
     )
 }
 
+/// The order of a search without `_sort` whose matches one index hands over in its own
+/// order: one string or date filter, with at most code filters on the type's own columns
+/// beside it (`gender`, `status`: they keep a good share of the rows, so a walk along the
+/// index soon fills a page). A page then reads its own rows, not every match: a common name
+/// matches thousands of people at a million patients. Any other search goes by id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndexOrder<'r> {
+    /// The position of the driving filter in the request.
+    driver: usize,
+    param: &'r SearchParam,
+    key: OrderKey<'r>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum OrderKey<'r> {
+    /// The folded string, then the id; a resource comes once, at its first matching row.
+    Token { modifier: Modifier, text: &'r str },
+    /// The start of the date range, then the id.
+    Start(&'static str),
+}
+
+pub fn index_order(request: &SearchRequest) -> Option<IndexOrder<'_>> {
+    if !request.sort.is_empty() {
+        return None;
+    }
+    let companion = |filter: &Filter| {
+        matches!(filter, Filter::Param { param, modifier, .. }
+            if matches!(param.index, Index::Code { .. }) && *modifier != Modifier::Not)
+    };
+    let mut drivers = request
+        .filters
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !companion(f));
+    let (driver, filter) = drivers.next()?;
+    if drivers.next().is_some() {
+        return None;
+    }
+    let Filter::Param {
+        param,
+        modifier,
+        values,
+    } = filter
+    else {
+        return None;
+    };
+    let [value] = values.as_slice() else {
+        return None;
+    };
+    let key = match (param.index, value, *modifier) {
+        (
+            Index::Strings | Index::StringsOf(_),
+            SearchValue::Text(text),
+            Modifier::None | Modifier::Exact,
+        ) => OrderKey::Token {
+            modifier: *modifier,
+            text,
+        },
+        // Prefixes that bound the start from below, or match every row from the first on.
+        (
+            Index::Dates { start, .. } | Index::Instants { start, .. },
+            SearchValue::Date { prefix, .. },
+            Modifier::None,
+        ) if matches!(prefix, Prefix::Eq | Prefix::Sa | Prefix::Lt | Prefix::Le) => {
+            OrderKey::Start(start)
+        }
+        _ => return None,
+    };
+    Some(IndexOrder { driver, param, key })
+}
+
+/// How many sort values a page boundary of `request` carries.
+pub fn order_keys(request: &SearchRequest) -> usize {
+    index_order(request).map_or(request.sort.len(), |_| 1)
+}
+
+/// The ids of one page (`id`, `n` and the keys `k0` the page is ordered by), with the
+/// outer query's key columns and order.
+struct Page {
+    ids: String,
+    keys: String,
+    order: String,
+}
+
 /// `SELECT` of one page: id, version, lastUpdated, content, the sort keys as text and, with
 /// `counted`, the number of every match in `n` (a window over the same scan, so the matches
 /// are read once rather than again by a separate `COUNT`).
@@ -745,28 +835,169 @@ pub fn page_query(
 ) -> Option<Sql> {
     let mut sql = Sql::new(postgres);
     let table = table_of(request.resource_type);
-    let (from, a, filters) = source(&mut sql, request);
+    let n = if counted {
+        "COUNT(*) OVER ()"
+    } else {
+        "CAST(NULL AS BIGINT)"
+    };
+    let page = match index_order(request) {
+        Some(order) => indexed_page(&mut sql, request, order, boundary, limit, n)?,
+        None => sorted_page(&mut sql, request, boundary, limit, n)?,
+    };
+    sql.text = format!(
+        "SELECT t.id, t.version_id, t.last_updated, t.content, {}, p.n \
+         FROM ({}) p JOIN {table} t ON t.id = p.id WHERE NOT t.deleted ORDER BY {}",
+        page.keys, page.ids, page.order
+    );
+    Some(sql)
+}
+
+/// `ASC` or `DESC`, and the comparison that steps past a boundary, for the paging direction.
+fn direction(boundary: Option<&Boundary>) -> (&'static str, &'static str) {
+    if boundary.is_some_and(|b| b.backward) {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    }
+}
+
+/// A page in the order of the driving filter's index: `(key, id)` past the boundary, as a row
+/// comparison the index can seek to, so a later page costs what the first does.
+fn indexed_page(
+    sql: &mut Sql,
+    request: &SearchRequest,
+    order: IndexOrder,
+    boundary: Option<&Boundary>,
+    limit: i64,
+    n: &str,
+) -> Option<Page> {
+    let resource_type = request.resource_type;
+    let table = table_of(resource_type);
+    let (dir, beyond) = direction(boundary);
+    let boundary = match boundary {
+        Some(b) => match b.keys.as_slice() {
+            [Some(key)] => Some((sort_bind(order.param, key)?, b.id.as_str())),
+            _ => return None,
+        },
+        None => None,
+    };
+    let past = |sql: &mut Sql, key: &str, id: &str| match &boundary {
+        Some((value, last)) => {
+            let v = sql.bind(value.clone());
+            let last = sql.text(last);
+            format!(" AND ({key}, {id}) {beyond} ({v}, {last})")
+        }
+        None => String::new(),
+    };
+    let others: Vec<&Filter> = request
+        .filters
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != order.driver)
+        .map(|(_, f)| f)
+        .collect();
+    let ids = match order.key {
+        OrderKey::Start(column) => {
+            let mut text = format!(
+                "SELECT t.id, t.{column} AS k0, {n} AS n FROM {table} t WHERE NOT t.deleted"
+            );
+            for filter in &request.filters {
+                text.push_str(" AND ");
+                text.push_str(&condition(sql, resource_type, "t", filter));
+            }
+            text.push_str(&past(sql, &format!("t.{column}"), "t.id"));
+            let limit = sql.bind(Bind::Int(limit));
+            format!("{text} ORDER BY t.{column} {dir}, t.id {dir} LIMIT {limit}")
+        }
+        OrderKey::Token { modifier, text } => {
+            // One branch per row parameter (`name` reads the name, family and given rows),
+            // each in index order, merged.
+            let rows: &[&str] = match order.param.index {
+                Index::StringsOf(codes) => codes,
+                _ => std::slice::from_ref(&order.param.code),
+            };
+            let mut branches = Vec::new();
+            for row in rows {
+                let (x, y) = (sql.alias(), sql.alias());
+                let rt = sql.text(resource_type);
+                let p = sql.text(row);
+                let matched = string_match(sql, &x, modifier, text);
+                let mut branch = format!(
+                    "SELECT {x}.resource_id AS id, {x}.token AS k0 FROM resource_string {x}"
+                );
+                if !others.is_empty() {
+                    branch.push_str(&format!(
+                        " JOIN {table} t ON t.id = {x}.resource_id AND NOT t.deleted"
+                    ));
+                }
+                branch.push_str(&format!(
+                    " WHERE {x}.resource_type = {rt} AND {x}.param = {p} AND {matched}"
+                ));
+                branch.push_str(&past(
+                    sql,
+                    &format!("{x}.token"),
+                    &format!("{x}.resource_id"),
+                ));
+                // Only the resource's first matching row, so it is listed once.
+                let y_rows = param_rows(sql, &y, order.param);
+                let y_matched = string_match(sql, &y, modifier, text);
+                branch.push_str(&format!(
+                    " AND NOT EXISTS (SELECT 1 FROM resource_string {y} \
+                     WHERE {y}.resource_type = {x}.resource_type AND {y}.resource_id = {x}.resource_id \
+                     AND {y_rows} AND {y_matched} \
+                     AND ({y}.token, {y}.param, {y}.ord) < ({x}.token, {x}.param, {x}.ord))"
+                ));
+                for filter in &others {
+                    branch.push_str(" AND ");
+                    branch.push_str(&condition(sql, resource_type, "t", filter));
+                }
+                let limit = sql.bind(Bind::Int(limit));
+                branches.push(format!(
+                    "SELECT * FROM ({branch} ORDER BY {x}.token {dir}, {x}.resource_id {dir} \
+                     LIMIT {limit}) {x}"
+                ));
+            }
+            let limit = sql.bind(Bind::Int(limit));
+            format!(
+                "SELECT d.id, d.k0, CAST(NULL AS BIGINT) AS n FROM ({}) d \
+                 ORDER BY d.k0 {dir}, d.id {dir} LIMIT {limit}",
+                branches.join(" UNION ALL ")
+            )
+        }
+    };
+    Some(Page {
+        ids,
+        keys: "CAST(p.k0 AS TEXT) AS k0, CAST(NULL AS TEXT) AS k1, CAST(NULL AS TEXT) AS k2".into(),
+        order: format!("p.k0 {dir}, t.id {dir}"),
+    })
+}
+
+/// A page in `_sort` order, then by id.
+fn sorted_page(
+    sql: &mut Sql,
+    request: &SearchRequest,
+    boundary: Option<&Boundary>,
+    limit: i64,
+    n: &str,
+) -> Option<Page> {
+    let (from, a, filters) = source(sql, request);
     let mut conditions: Vec<String> = filters
         .into_iter()
-        .map(|f| condition(&mut sql, request.resource_type, a, f))
+        .map(|f| condition(sql, request.resource_type, a, f))
         .collect();
     let expressions: Vec<(String, &Sort)> = request
         .sort
         .iter()
-        .map(|s| {
-            (
-                sort_expression(&mut sql, request.resource_type, a, &s.param),
-                s,
-            )
-        })
+        .map(|s| (sort_expression(sql, request.resource_type, a, &s.param), s))
         .collect();
     let backward = boundary.is_some_and(|b| b.backward);
+    let (dir, beyond) = direction(boundary);
     if let Some(boundary) = boundary {
         if boundary.keys.len() != expressions.len() {
             return None;
         }
         let id = sql.text(&boundary.id);
-        let mut after = format!("{a}.id {} {id}", if backward { "<" } else { ">" });
+        let mut after = format!("{a}.id {beyond} {id}");
         for ((expr, sort), key) in expressions.iter().zip(&boundary.keys).rev() {
             let forward = sort.descending == backward;
             let greater = if forward { ">" } else { "<" };
@@ -790,18 +1021,17 @@ pub fn page_query(
     }
     let mut order: Vec<String> = Vec::new();
     for (expr, sort) in &expressions {
-        let nulls = if backward { "DESC" } else { "ASC" };
         let direction = if sort.descending != backward {
             "DESC"
         } else {
             "ASC"
         };
         order.push(format!(
-            "(CASE WHEN ({expr}) IS NULL THEN 1 ELSE 0 END) {nulls}"
+            "(CASE WHEN ({expr}) IS NULL THEN 1 ELSE 0 END) {dir}"
         ));
         order.push(format!("({expr}) {direction}"));
     }
-    order.push(format!("{a}.id {}", if backward { "DESC" } else { "ASC" }));
+    order.push(format!("{a}.id {dir}"));
     let keys: Vec<String> = (0..MAX_SORT_KEYS)
         .map(|i| match expressions.get(i) {
             Some((expr, _)) => format!("CAST(({expr}) AS TEXT) AS k{i}"),
@@ -812,29 +1042,22 @@ pub fn page_query(
     // The page's ids first, from indexes alone where the filters allow (the `{table}_live`
     // partial index covers `NOT deleted`); the stored JSON is read for those rows only.
     let order = order.join(", ");
-    let n = if counted {
-        "COUNT(*) OVER ()"
-    } else {
-        "CAST(NULL AS BIGINT)"
-    };
-    let mut page = format!("SELECT {a}.id, {n} AS n FROM {from}");
+    let mut ids = format!("SELECT {a}.id, {n} AS n FROM {from}");
     for condition in conditions {
-        page.push_str(" AND ");
-        page.push_str(&condition);
+        ids.push_str(" AND ");
+        ids.push_str(&condition);
     }
     // Sort keys are expressions on `t` in both queries; ids from a child table order alone.
     let outer_order = if a == "t" {
         order.clone()
     } else {
-        format!("t.id {}", if backward { "DESC" } else { "ASC" })
+        format!("t.id {dir}")
     };
-    sql.text = format!(
-        "SELECT t.id, t.version_id, t.last_updated, t.content, {}, p.n \
-         FROM ({page} ORDER BY {order} LIMIT {limit}) p JOIN {table} t ON t.id = p.id \
-         WHERE NOT t.deleted ORDER BY {outer_order}",
-        keys.join(", ")
-    );
-    Some(sql)
+    Some(Page {
+        ids: format!("{ids} ORDER BY {order} LIMIT {limit}"),
+        keys: keys.join(", "),
+        order: outer_order,
+    })
 }
 
 /// `SELECT COUNT(*)` of every match.
