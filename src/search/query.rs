@@ -742,7 +742,7 @@ fn parse_has(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn limits() -> Limits {
@@ -753,7 +753,7 @@ mod tests {
         }
     }
 
-    fn parsed(
+    pub(crate) fn parsed(
         resource_type: &'static str,
         query: &[(&str, &str)],
     ) -> Result<SearchRequest, SearchError> {

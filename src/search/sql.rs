@@ -1085,3 +1085,59 @@ fn every_match(request: &SearchRequest, postgres: bool, select: &str) -> Sql {
     sql.text = text;
     sql
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::query::tests::parsed;
+
+    /// Asserts which index orders a search without `_sort`: the driving filter's position
+    /// and key.
+    fn assert_order(
+        resource_type: &'static str,
+        query: &[(&str, &str)],
+        expected: Option<(usize, OrderKey)>,
+    ) {
+        let request = parsed(resource_type, query).unwrap();
+        let order = index_order(&request).map(|o| (o.driver, o.key));
+        assert_eq!(order, expected, "{query:?}");
+    }
+
+    #[test]
+    fn one_string_or_date_filter_orders_by_its_index() {
+        let name = Some(OrderKey::Token {
+            modifier: Modifier::None,
+            text: "nguyen van",
+        });
+        assert_order("Patient", &[("name", "Nguyễn Văn")], name.map(|k| (0, k)));
+        assert_order(
+            "Patient",
+            &[("gender", "female"), ("name", "Nguyễn Văn")],
+            name.map(|k| (1, k)),
+        );
+        assert_order(
+            "Patient",
+            &[("birthdate", "1980-05"), ("gender", "female")],
+            Some((0, OrderKey::Start("birth_date"))),
+        );
+        assert_order(
+            "Encounter",
+            &[("date", "lt2024"), ("status", "finished")],
+            Some((0, OrderKey::Start("period_start"))),
+        );
+        // By id: a sort, a second driving filter, several values, or a filter whose index
+        // order does not bound the walk.
+        for query in [
+            &[("name", "an"), ("_sort", "birthdate")][..],
+            &[("name", "an"), ("birthdate", "1980")],
+            &[("name", "an"), ("identifier", "001080000001")],
+            &[("name", "an,binh")],
+            &[("name:contains", "an")],
+            &[("gender:not", "male"), ("name", "an")],
+            &[("birthdate", "ge1980")],
+            &[("gender", "female")],
+        ] {
+            assert_order("Patient", query, None);
+        }
+    }
+}
