@@ -804,7 +804,18 @@ fn searches_without_sort_follow_the_index() {
         let d = make(&["d"], "male", "1871-03-15");
         let c = make(&["c", "g"], "female", "1871-03-20");
         let b = make(&["b"], "female", "1871-03-11");
-        let by_name = vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()];
+        // A `text` that is not family and given: the name is found by both.
+        let mut nickname = person(&tag, "", &["Thị"], "female", "1871-04-01", "001871000099");
+        nickname["name"] = json!([{"text": format!("Bé {word}z"), "family": format!("{word}f"), "given": ["Thị"]}]);
+        let f = s.create(&nickname);
+        let by_name = vec![
+            a.clone(),
+            b.clone(),
+            c.clone(),
+            d.clone(),
+            e.clone(),
+            f.clone(),
+        ];
 
         let url = s.url(&format!("Patient?name={word}&_count=2"));
         let pages = pages_from(s, url, Value::Null);
@@ -815,18 +826,27 @@ fn searches_without_sort_follow_the_index() {
         let first = call("GET", &link_of(&back, "previous").unwrap(), &[], None).json();
         assert_eq!(ids(&first), by_name[..2]);
         let counted = s.url(&format!("Patient?name={word}&_count=2&_total=accurate"));
-        assert_eq!(pages_from(s, counted, 5).len(), 3);
+        assert_eq!(pages_from(s, counted, 6).len(), 3);
         // A first page that holds every match is its own total.
         let all = search(s, &format!("Patient?name={word}"));
-        assert_eq!((ids(&all), &all["total"]), (by_name.clone(), &json!(5)));
+        assert_eq!((ids(&all), &all["total"]), (by_name.clone(), &json!(6)));
         assert_eq!(
             ids(&search(s, &format!("Patient?name={word}&gender=female"))),
-            [&*a, &*b, &*c, &*e]
+            [&*a, &*b, &*c, &*e, &*f]
         );
         assert_eq!(
             ids(&search(s, &format!("Patient?given=thi&name={word}"))).len(),
-            5
+            6
         );
+        for name in [
+            format!("be%20{word}"),
+            format!("{word}f"),
+            format!("{word}z"),
+        ] {
+            let found = ids(&search(s, &format!("Patient?name={name}")));
+            assert_eq!(found, [f.as_str()], "{name}");
+            assert_eq!(scoped(s, "Patient", &tag, &format!("name={name}")), found);
+        }
         assert_eq!(
             ids(&search(s, &format!("Patient?family={word}g"))),
             [c.as_str()]

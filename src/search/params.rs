@@ -48,6 +48,10 @@ pub enum Index {
     /// `resource_string` rows of several parameters, the first one its own: `name` searches
     /// the whole-name rows and the `family` and `given` rows, which are not stored twice.
     StringsOf(&'static [&'static str]),
+    /// Like `StringsOf`, but the first parameter's word rows begin with every prefix of the
+    /// others (`name`: the whole name, also written from family and given when `text` says
+    /// otherwise), so a prefix search can read the first parameter's rows alone.
+    WholeOf(&'static [&'static str]),
     /// Inclusive UTC timestamp range columns; a missing end means "still going on".
     Instants {
         start: &'static str,

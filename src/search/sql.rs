@@ -193,7 +193,7 @@ pub fn reference_rows(sql: &mut Sql, x: &str, resource_type: &str, rows: &Refere
 /// The rows of `param` in a shared index table aliased `x`.
 fn param_rows(sql: &mut Sql, x: &str, param: &SearchParam) -> String {
     match param.index {
-        Index::StringsOf(codes) => {
+        Index::StringsOf(codes) | Index::WholeOf(codes) => {
             let codes: Vec<String> = codes.iter().map(|c| sql.text(c)).collect();
             format!("{x}.param IN ({})", codes.join(", "))
         }
@@ -248,7 +248,7 @@ fn child_exists(
         Index::Telecom(_) => "patient_telecom",
         Index::Identifier => "resource_identifier",
         Index::Coding => "resource_coding",
-        Index::Strings | Index::StringsOf(_) => "resource_string",
+        Index::Strings | Index::StringsOf(_) | Index::WholeOf(_) => "resource_string",
         _ => "resource_reference",
     };
     let rows = rows(sql, &x);
@@ -413,7 +413,7 @@ fn param_condition(
                 .collect();
             or_all(parts)
         }),
-        Index::Strings | Index::StringsOf(_) => {
+        Index::Strings | Index::StringsOf(_) | Index::WholeOf(_) => {
             child_exists(sql, resource_type, a, param, form, |sql, x| {
                 let parts = values
                     .iter()
@@ -644,7 +644,7 @@ pub fn sort_expression(sql: &mut Sql, resource_type: &str, a: &str, param: &Sear
             let rt = sql.text(resource_type);
             // The parameter's own rows: the whole name, not its parts.
             let own = match param.index {
-                Index::StringsOf(codes) => codes[0],
+                Index::StringsOf(codes) | Index::WholeOf(codes) => codes[0],
                 _ => param.code,
             };
             let p = sql.text(own);
@@ -789,11 +789,8 @@ pub fn index_order(request: &SearchRequest) -> Option<IndexOrder<'_>> {
         return None;
     };
     let key = match (param.index, value, *modifier) {
-        (
-            Index::Strings | Index::StringsOf(_),
-            SearchValue::Text(text),
-            Modifier::None | Modifier::Exact,
-        ) => OrderKey::Token {
+        (Index::Strings, SearchValue::Text(text), Modifier::None | Modifier::Exact)
+        | (Index::WholeOf(_), SearchValue::Text(text), Modifier::None) => OrderKey::Token {
             modifier: *modifier,
             text,
         },
@@ -910,59 +907,39 @@ fn indexed_page(
             format!("{text} ORDER BY t.{column} {dir}, t.id {dir} LIMIT {limit}")
         }
         OrderKey::Token { modifier, text } => {
-            // One branch per row parameter (`name` reads the name, family and given rows),
-            // each in index order, merged.
-            let rows: &[&str] = match order.param.index {
-                Index::StringsOf(codes) => codes,
-                _ => std::slice::from_ref(&order.param.code),
+            let (x, y) = (sql.alias(), sql.alias());
+            let rt = sql.text(resource_type);
+            let own = match order.param.index {
+                Index::WholeOf(codes) => codes[0],
+                _ => order.param.code,
             };
-            let mut branches = Vec::new();
-            for row in rows {
-                let (x, y) = (sql.alias(), sql.alias());
-                let rt = sql.text(resource_type);
-                let p = sql.text(row);
-                let matched = string_match(sql, &x, modifier, text);
-                let mut branch = format!(
-                    "SELECT {x}.resource_id AS id, {x}.token AS k0 FROM resource_string {x}"
-                );
-                if !others.is_empty() {
-                    branch.push_str(&format!(
-                        " JOIN {table} t ON t.id = {x}.resource_id AND NOT t.deleted"
-                    ));
-                }
-                branch.push_str(&format!(
-                    " WHERE {x}.resource_type = {rt} AND {x}.param = {p} AND {matched}"
-                ));
-                branch.push_str(&past(
-                    sql,
-                    &format!("{x}.token"),
-                    &format!("{x}.resource_id"),
-                ));
-                // Only the resource's first matching row, so it is listed once.
-                let y_rows = param_rows(sql, &y, order.param);
-                let y_matched = string_match(sql, &y, modifier, text);
-                branch.push_str(&format!(
-                    " AND NOT EXISTS (SELECT 1 FROM resource_string {y} \
-                     WHERE {y}.resource_type = {x}.resource_type AND {y}.resource_id = {x}.resource_id \
-                     AND {y_rows} AND {y_matched} \
-                     AND ({y}.token, {y}.param, {y}.ord) < ({x}.token, {x}.param, {x}.ord))"
-                ));
-                for filter in &others {
-                    branch.push_str(" AND ");
-                    branch.push_str(&condition(sql, resource_type, "t", filter));
-                }
-                let limit = sql.bind(Bind::Int(limit));
-                branches.push(format!(
-                    "SELECT * FROM ({branch} ORDER BY {x}.token {dir}, {x}.resource_id {dir} \
-                     LIMIT {limit}) {x}"
+            let p = sql.text(own);
+            let matched = string_match(sql, &x, modifier, text);
+            let mut ids = format!(
+                "SELECT {x}.resource_id AS id, {x}.token AS k0, CAST(NULL AS BIGINT) AS n \
+                 FROM resource_string {x}"
+            );
+            if !others.is_empty() {
+                ids.push_str(&format!(
+                    " JOIN {table} t ON t.id = {x}.resource_id AND NOT t.deleted"
                 ));
             }
+            ids.push_str(&format!(
+                " WHERE {x}.resource_type = {rt} AND {x}.param = {p} AND {matched}"
+            ));
+            ids.push_str(&past(
+                sql,
+                &format!("{x}.token"),
+                &format!("{x}.resource_id"),
+            ));
+            ids.push_str(" AND ");
+            ids.push_str(&first_matching_row(sql, &x, &y, modifier, text));
+            for filter in &others {
+                ids.push_str(" AND ");
+                ids.push_str(&condition(sql, resource_type, "t", filter));
+            }
             let limit = sql.bind(Bind::Int(limit));
-            format!(
-                "SELECT d.id, d.k0, CAST(NULL AS BIGINT) AS n FROM ({}) d \
-                 ORDER BY d.k0 {dir}, d.id {dir} LIMIT {limit}",
-                branches.join(" UNION ALL ")
-            )
+            format!("{ids} ORDER BY {x}.token {dir}, {x}.resource_id {dir} LIMIT {limit}")
         }
     };
     Some(Page {
@@ -970,6 +947,25 @@ fn indexed_page(
         keys: "CAST(p.k0 AS TEXT) AS k0, CAST(NULL AS TEXT) AS k1, CAST(NULL AS TEXT) AS k2".into(),
         order: format!("p.k0 {dir}, t.id {dir}"),
     })
+}
+
+/// That the `resource_string` row `x` is its resource's first row (by token, then ord) to
+/// match `text`, so a resource with two matching rows (two names, or a word repeated) is listed
+/// once. The rows of `y` are tested by expressions no index serves, so PostgreSQL probes the
+/// resource's own rows by primary key instead of reading every match.
+fn first_matching_row(sql: &mut Sql, x: &str, y: &str, modifier: Modifier, text: &str) -> String {
+    let matched = match modifier {
+        Modifier::Exact => format!("{y}.exact = {}", sql.text(text)),
+        _ => {
+            let length = text.chars().count();
+            format!("SUBSTR({y}.token, 1, {length}) = {}", sql.text(text))
+        }
+    };
+    format!(
+        "{x}.ord = (SELECT {y}.ord FROM resource_string {y} WHERE {y}.resource_type = {x}.resource_type \
+         AND {y}.resource_id = {x}.resource_id AND {y}.param = {x}.param AND {matched} \
+         ORDER BY {y}.token, {y}.ord LIMIT 1)"
+    )
 }
 
 /// A page in `_sort` order, then by id.
@@ -1117,6 +1113,17 @@ mod tests {
         );
         assert_order(
             "Patient",
+            &[("family:exact", "Lê")],
+            Some((
+                0,
+                OrderKey::Token {
+                    modifier: Modifier::Exact,
+                    text: "Lê",
+                },
+            )),
+        );
+        assert_order(
+            "Patient",
             &[("birthdate", "1980-05"), ("gender", "female")],
             Some((0, OrderKey::Start("birth_date"))),
         );
@@ -1133,6 +1140,8 @@ mod tests {
             &[("name", "an"), ("identifier", "001080000001")],
             &[("name", "an,binh")],
             &[("name:contains", "an")],
+            &[("name:exact", "An")],
+            &[("address", "ha noi")],
             &[("gender:not", "male"), ("name", "an")],
             &[("birthdate", "ge1980")],
             &[("gender", "female")],

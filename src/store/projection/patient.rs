@@ -209,10 +209,10 @@ impl Projection for PatientProjection {
         ];
         const PARAMS: &[SearchParam] = &[
             SearchParam::new("identifier", Token, Identifier),
-            SearchParam::new("name", String, StringsOf(NAME_ROWS)),
+            SearchParam::new("name", String, WholeOf(NAME_ROWS)),
             SearchParam::new("family", String, Strings),
             SearchParam::new("given", String, Strings),
-            SearchParam::new("phonetic", String, StringsOf(NAME_ROWS)),
+            SearchParam::new("phonetic", String, WholeOf(NAME_ROWS)),
             SearchParam::new("address", String, StringsOf(ADDRESS_ROWS)),
             SearchParam::new("address-city", String, Strings),
             SearchParam::new("address-country", String, Strings),
@@ -258,17 +258,25 @@ impl Projection for PatientProjection {
 
     fn search_values(&self, resource: &Value, values: &mut SearchValues) {
         for name in items(resource, "name") {
-            // The whole name in Vietnamese order, so "van duc" finds "Nguyễn Văn Đức".
-            let full = text(name, "text").or_else(|| {
-                let parts: Vec<&str> = name
-                    .get("family")
-                    .into_iter()
-                    .chain(items(name, "given"))
-                    .filter_map(Value::as_str)
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(" "))
+            // The whole name in Vietnamese order, so "van duc" finds "Nguyễn Văn Đức"; from
+            // the parts as well when `text` says otherwise, so that the whole-name rows begin
+            // with every family and given prefix (`Index::WholeOf`).
+            let parts: Vec<&str> = name
+                .get("family")
+                .into_iter()
+                .chain(items(name, "given"))
+                .filter_map(Value::as_str)
+                .collect();
+            let parts = (!parts.is_empty()).then(|| parts.join(" "));
+            let written = text(name, "text");
+            let from_parts = parts.filter(|p| {
+                written
+                    .as_deref()
+                    .is_none_or(|w| search_form(w) != search_form(p))
             });
-            values.string("name", full.map(Value::String).as_ref());
+            for whole in written.into_iter().chain(from_parts) {
+                values.string("name", Some(&Value::String(whole)));
+            }
             for part in ["prefix", "suffix"] {
                 values.strings_of("name", std::iter::once(name), part);
             }
