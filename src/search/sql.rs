@@ -797,11 +797,12 @@ pub fn index_order(request: &SearchRequest) -> Option<IndexOrder<'_>> {
         // Prefixes that bound the start from below, or match every row from the first on.
         (
             Index::Dates { start, .. } | Index::Instants { start, .. },
-            SearchValue::Date { prefix, .. },
+            SearchValue::Date {
+                prefix: Prefix::Eq | Prefix::Sa | Prefix::Lt | Prefix::Le,
+                ..
+            },
             Modifier::None,
-        ) if matches!(prefix, Prefix::Eq | Prefix::Sa | Prefix::Lt | Prefix::Le) => {
-            OrderKey::Start(start)
-        }
+        ) => OrderKey::Start(start),
         _ => return None,
     };
     Some(IndexOrder { driver, param, key })
