@@ -70,10 +70,17 @@ impl Sql {
             let p = self.text(&format!("{escaped}%"));
             format!("{column} LIKE {p}")
         } else {
-            let low = self.text(prefix);
-            let high = self.text(&format!("{prefix}\u{10FFFF}"));
-            format!("({column} >= {low} AND {column} < {high})")
+            self.prefix_range(column, prefix)
         }
+    }
+
+    /// `column` starts with `prefix`, as a range between two binds, which an index seeks
+    /// even in a generic plan (PostgreSQL can only take a range from `LIKE` when it plans for
+    /// the value).
+    fn prefix_range(&mut self, column: &str, prefix: &str) -> String {
+        let low = self.text(prefix);
+        let high = self.text(&format!("{prefix}\u{10FFFF}"));
+        format!("({column} >= {low} AND {column} < {high})")
     }
 
     fn contains(&mut self, column: &str, part: &str) -> String {
@@ -823,7 +830,9 @@ struct Page {
 
 /// `SELECT` of one page: id, version, lastUpdated, content, the sort keys as text and, with
 /// `counted`, the number of every match in `n` (a window over the same scan, so the matches
-/// are read once rather than again by a separate `COUNT`).
+/// are read once rather than again by a separate `COUNT`). The limit is written into the
+/// text, not bound: PostgreSQL's generic plan then knows the page is small, and a repeated
+/// search shape runs without planning each time.
 pub fn page_query(
     request: &SearchRequest,
     postgres: bool,
@@ -904,7 +913,6 @@ fn indexed_page(
                 text.push_str(&condition(sql, resource_type, "t", filter));
             }
             text.push_str(&past(sql, &format!("t.{column}"), "t.id"));
-            let limit = sql.bind(Bind::Int(limit));
             format!("{text} ORDER BY t.{column} {dir}, t.id {dir} LIMIT {limit}")
         }
         OrderKey::Token { modifier, text } => {
@@ -915,7 +923,10 @@ fn indexed_page(
                 _ => order.param.code,
             };
             let p = sql.text(own);
-            let matched = string_match(sql, &x, modifier, text);
+            let matched = match modifier {
+                Modifier::Exact => string_match(sql, &x, modifier, text),
+                _ => sql.prefix_range(&format!("{x}.token"), text),
+            };
             let mut ids = format!(
                 "SELECT {x}.resource_id AS id, {x}.token AS k0, CAST(NULL AS BIGINT) AS n \
                  FROM resource_string {x}"
@@ -939,7 +950,6 @@ fn indexed_page(
                 ids.push_str(" AND ");
                 ids.push_str(&condition(sql, resource_type, "t", filter));
             }
-            let limit = sql.bind(Bind::Int(limit));
             format!("{ids} ORDER BY {x}.token {dir}, {x}.resource_id {dir} LIMIT {limit}")
         }
     };
@@ -1035,7 +1045,6 @@ fn sorted_page(
             None => format!("CAST(NULL AS TEXT) AS k{i}"),
         })
         .collect();
-    let limit = sql.bind(Bind::Int(limit));
     // The page's ids first, from indexes alone where the filters allow (the `{table}_live`
     // partial index covers `NOT deleted`); the stored JSON is read for those rows only.
     let order = order.join(", ");
