@@ -1,5 +1,7 @@
 //! Where each supported search parameter lives in the relational projection.
 
+use super::query::Modifier;
+
 /// The FHIR search parameter types this server evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
@@ -50,7 +52,8 @@ pub enum Index {
     StringsOf(&'static [&'static str]),
     /// Like `StringsOf`, but the first parameter's word rows begin with every prefix of the
     /// others (`name`: the whole name, also written from family and given when `text` says
-    /// otherwise), so a prefix search can read the first parameter's rows alone.
+    /// otherwise), so a prefix or `:contains` search reads them alone
+    /// ([`SearchParam::string_rows`]).
     WholeOf(&'static [&'static str]),
     /// Inclusive UTC timestamp range columns; a missing end means "still going on".
     Instants {
@@ -89,6 +92,18 @@ pub struct SearchParam {
 impl SearchParam {
     pub const fn new(code: &'static str, kind: ParamType, index: Index) -> SearchParam {
         SearchParam { code, kind, index }
+    }
+
+    /// The parameter whose rows a string search with `modifier` reads: a `WholeOf` parameter
+    /// narrows to its whole-string rows, which hold every part, unless `:exact` compares the
+    /// parts themselves.
+    pub fn string_rows(self, modifier: Modifier) -> SearchParam {
+        match self.index {
+            Index::WholeOf(codes) if modifier != Modifier::Exact => {
+                SearchParam::new(codes[0], self.kind, Index::Strings)
+            }
+            _ => self,
+        }
     }
 
     /// The `resource_reference` rows behind a reference parameter.

@@ -421,7 +421,8 @@ fn param_condition(
             or_all(parts)
         }),
         Index::Strings | Index::StringsOf(_) | Index::WholeOf(_) => {
-            child_exists(sql, resource_type, a, param, form, |sql, x| {
+            let rows = param.string_rows(modifier);
+            child_exists(sql, resource_type, a, &rows, form, |sql, x| {
                 let parts = values
                     .iter()
                     .filter_map(|v| match v {
@@ -755,7 +756,8 @@ fn source<'r>(
 pub struct IndexOrder<'r> {
     /// The position of the driving filter in the request.
     driver: usize,
-    param: &'r SearchParam,
+    /// The driving parameter, narrowed to the rows its search reads.
+    param: SearchParam,
     key: OrderKey<'r>,
 }
 
@@ -795,12 +797,14 @@ pub fn index_order(request: &SearchRequest) -> Option<IndexOrder<'_>> {
     let [value] = values.as_slice() else {
         return None;
     };
+    let param = param.string_rows(*modifier);
     let key = match (param.index, value, *modifier) {
-        (Index::Strings, SearchValue::Text(text), Modifier::None | Modifier::Exact)
-        | (Index::WholeOf(_), SearchValue::Text(text), Modifier::None) => OrderKey::Token {
-            modifier: *modifier,
-            text,
-        },
+        (Index::Strings, SearchValue::Text(text), Modifier::None | Modifier::Exact) => {
+            OrderKey::Token {
+                modifier: *modifier,
+                text,
+            }
+        }
         // Prefixes that bound the start from below, or match every row from the first on.
         (
             Index::Dates { start, .. } | Index::Instants { start, .. },
@@ -883,7 +887,7 @@ fn indexed_page(
     let (dir, beyond) = direction(boundary);
     let boundary = match boundary {
         Some(b) => match b.keys.as_slice() {
-            [Some(key)] => Some((sort_bind(order.param, key)?, b.id.as_str())),
+            [Some(key)] => Some((sort_bind(&order.param, key)?, b.id.as_str())),
             _ => return None,
         },
         None => None,
@@ -918,11 +922,7 @@ fn indexed_page(
         OrderKey::Token { modifier, text } => {
             let (x, y) = (sql.alias(), sql.alias());
             let rt = sql.text(resource_type);
-            let own = match order.param.index {
-                Index::WholeOf(codes) => codes[0],
-                _ => order.param.code,
-            };
-            let p = sql.text(own);
+            let p = sql.text(order.param.code);
             let matched = match modifier {
                 Modifier::Exact => string_match(sql, &x, modifier, text),
                 _ => sql.prefix_range(&format!("{x}.token"), text),
